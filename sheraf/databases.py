@@ -1,0 +1,451 @@
+"""Databases, and the connection contexts opened on them.
+
+A :class:`Database` is created once per process and shared by its threads
+and greenlets. Each of them works in its own *connection context*, with its
+own :class:`ZODB.Connection.Connection` and its own
+:class:`transaction.TransactionManager`:
+
+>>> db = sheraf.Database.get()
+>>> with sheraf.connection(commit=True) as connection:
+...     connection.root()["greeting"] = "howdy"
+...
+>>> with db.connection() as connection:
+...     connection.root()["greeting"]
+'howdy'
+"""
+
+import inspect
+import os
+import sys
+import threading
+
+import transaction
+import ZODB
+from ZODB.DemoStorage import DemoStorage
+
+from sheraf import contexts
+from sheraf import storages
+from sheraf.exceptions import ConnectionAlreadyOpened
+from sheraf.exceptions import DatabaseUnavailableException
+from sheraf.exceptions import ForkedDatabaseException
+from sheraf.exceptions import SherafException
+
+_ZODB_DB_SETTINGS = frozenset(inspect.signature(ZODB.DB.__init__).parameters) - {
+    "self",
+    "storage",
+    "databases",
+    "storage_args",
+}
+_SHERAF_SETTINGS = frozenset({"read_only", "open_timeout"})
+DEFAULT_OPEN_TIMEOUT = 30.0
+
+
+class _ProcessRegistry:
+    """The databases of this process, by name."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.databases = {}
+        self.zodb_databases = {}
+        self.inherited = {}
+        self.parent_pid = None
+        self.parked = []
+
+    def after_fork_in_child(self):
+        for database in self.databases.values():
+            database._forked_from = self.pid
+        self.inherited.update(self.databases)
+        self.parent_pid = self.pid
+        self.pid = os.getpid()
+        self.databases = {}
+        self.zodb_databases = {}
+
+    def missing(self, name):
+        message = f"No database named {name!r} in process {self.pid}."
+        if name in self.inherited:
+            message += (
+                f" This process was forked from process {self.parent_pid}, "
+                "which had one: databases are not inherited through fork. "
+                "Create it again in this process, or call reset() on the "
+                "inherited Database object."
+            )
+        elif self.databases:
+            known = ", ".join(repr(known) for known in self.databases)
+            message += f" Known databases: {known}."
+        else:
+            message += " Create one first, with sheraf.Database(uri)."
+        return KeyError(message)
+
+
+_registry = _ProcessRegistry()
+os.register_at_fork(after_in_child=_registry.after_fork_in_child)
+
+
+class Database:
+    """A :class:`ZODB.DB` opened from a URI or a storage, shared by the
+    threads and greenlets of one process.
+
+    :param uri: a zodburi URI: ``zeo://host:port``, ``file:///path/Data.fs``,
+        ``memory://``... Without ``uri`` or ``storage``, the database lives in
+        memory (a :class:`~ZODB.DemoStorage.DemoStorage`).
+    :param storage: an opened ZODB storage, instead of ``uri``.
+    :param nestable: whether a connection context may be opened inside
+        another one of the same thread or greenlet.
+    :param db_args: settings: ``database_name`` (``"unnamed"`` by default),
+        every :class:`ZODB.DB` setting (``pool_size``, ``cache_size``...),
+        ``read_only``, and ``open_timeout``: how long a connection context
+        waits for one of the ``pool_size`` connections to be free (30 s).
+
+    >>> db = sheraf.Database("memory://", db_args={"database_name": "saloon"})
+    >>> db
+    <Database database_name='saloon'>
+    >>> sheraf.Database.get("saloon") is db
+    True
+    >>> db.close()
+    """
+
+    DEFAULT_DATABASE_NAME = "unnamed"
+
+    def __init__(self, uri=None, storage=None, nestable=False, db_args=None):
+        self.nestable = nestable
+        self.db_args = dict(db_args or {})
+        unknown = set(self.db_args) - _ZODB_DB_SETTINGS - _SHERAF_SETTINGS
+        if unknown:
+            raise TypeError(
+                f"Database(db_args=...) got unknown setting(s) "
+                f"{', '.join(sorted(map(repr, unknown)))}; known settings: "
+                f"{', '.join(sorted(_ZODB_DB_SETTINGS | _SHERAF_SETTINGS))}."
+            )
+        self.uri = None
+        self.db = None
+        self.storage = None
+        self._forked_from = None
+        self._open = set()
+        self.reset(storage=storage, uri=uri)
+
+    def __repr__(self):
+        flags = "".join(
+            [
+                " ro" if self.db_args.get("read_only") else "",
+                " nestable" if self.nestable else "",
+            ]
+        )
+        return f"<Database database_name={self.name!r}{flags}>"
+
+    def reset(self, storage=None, uri=None):
+        """Close the database and open it again.
+
+        With ``storage`` or ``uri``, it opens that instead. In a process
+        forked from the one that created this object, ``reset()`` re-creates
+        the database here with the same name and settings, and leaves the
+        parent's storage (and its sockets) alone.
+        """
+        if storage is None and uri is None:
+            uri = self._uri_to_reopen()
+        open_storage, settings = self._resolve(storage, uri)
+        name = settings["database_name"]
+
+        if self._forked_from is not None:
+            _registry.inherited.pop(self.name, None)
+            self._park()
+        elif self.db is not None:
+            self.close()
+        if name in _registry.databases:
+            raise KeyError(
+                f"A database named {name!r} already exists in process "
+                f"{_registry.pid}: close it first, or give this one another "
+                "database_name."
+            )
+
+        self.name = name
+        self.uri = uri
+        try:
+            self.storage = open_storage()
+        except Exception as exc:
+            raise DatabaseUnavailableException(
+                f"Cannot open database {name!r} from "
+                f"{uri if uri is not None else storage!r}: "
+                f"{exc.__class__.__name__}: {exc}"
+            ) from exc
+        self.db = ZODB.DB(
+            self.storage, databases=_registry.zodb_databases, **settings
+        )
+        self._forked_from = None
+        self._threading_lock = threading.Lock
+        self._gate = threading.BoundedSemaphore(self.db.getPoolSize())
+        _registry.databases[name] = self
+
+    def _uri_to_reopen(self):
+        if self.uri is not None:
+            return self.uri
+        if self.storage is not None and not isinstance(self.storage, DemoStorage):
+            raise SherafException(
+                f"Database {self.name!r} was opened on a storage object, "
+                "which sheraf cannot open again: pass reset(storage=...) or "
+                "reset(uri=...)."
+            )
+        return None
+
+    def _resolve(self, storage, uri):
+        """What opens the storage, and the settings of the ZODB.DB."""
+        settings = {
+            key: value
+            for key, value in self.db_args.items()
+            if key not in _SHERAF_SETTINGS
+        }
+        read_only = bool(self.db_args.get("read_only"))
+        if storage is not None:
+            open_storage, uri_settings = (lambda: storage), {}
+        elif uri is not None:
+            open_storage, uri_settings = storages.resolve(uri, read_only)
+        elif read_only:
+            raise SherafException(
+                "An in-memory database cannot be read_only: give a uri or a "
+                "storage opened read only."
+            )
+        else:
+            open_storage, uri_settings = DemoStorage, {}
+        settings = {**uri_settings, **settings}
+        settings.setdefault("database_name", self.DEFAULT_DATABASE_NAME)
+        return open_storage, settings
+
+    def close(self):
+        """Close the connections of the calling thread or greenlet to this
+        database, then the database itself."""
+        stack = contexts.current_stack()
+        for context in [c for c in stack or () if c.database is self]:
+            context.discard()
+        if self._forked_from is not None:
+            self._park()
+        elif self.db is not None:
+            self.db.close()
+        if _registry.databases.get(self.name) is self:
+            del _registry.databases[self.name]
+            _registry.zodb_databases.pop(self.name, None)
+        self.db = None
+
+    def _park(self):
+        # The parent process still uses this storage: closing it, or letting
+        # the garbage collector finalize it, could unregister its sockets
+        # from the parent's event loop. Keep it, untouched.
+        _registry.parked.append((self.db, self.storage))
+        self.db = self.storage = None
+
+    def connection(self, commit=False, cache_minimize=False, reuse=False):
+        """A connection context on this database: use it in a ``with``
+        statement, which gives the :class:`ZODB.Connection.Connection`.
+
+        :param commit: commit when the block ends without an exception; it
+            aborts otherwise.
+        :param cache_minimize: minimize the connection's object cache when
+            the block ends.
+        :param reuse: if the calling thread or greenlet already has a
+            connection to this database open, use it instead of opening a
+            new one.
+
+        >>> db = sheraf.Database.get()
+        >>> with db.connection() as connection:
+        ...     sheraf.Database.current_connection() is connection
+        True
+        """
+        return ConnectionContext(self, commit, cache_minimize, reuse)
+
+    def _check_usable(self):
+        if self._forked_from is not None:
+            raise ForkedDatabaseException(
+                f"Database {self.name!r} was created in process "
+                f"{self._forked_from} and cannot be used in process "
+                f"{os.getpid()}, forked from it. Create it again in this "
+                "process, or call its reset() method first; with gunicorn, "
+                "use the hooks of sheraf.green.gunicorn."
+            )
+        if self.db is None:
+            raise SherafException(f"Database {self.name!r} is closed.")
+        if threading.Lock is not self._threading_lock:
+            self._follow_threading_patch()
+
+    def _follow_threading_patch(self):
+        """gevent patched :mod:`threading` after this database was opened:
+        its ZEO client would do its I/O on a real thread and block every
+        greenlet, so the storage is opened again, now cooperative."""
+        if self._open:
+            raise SherafException(
+                f"The threading module was patched (by gevent?) while "
+                f"{len(self._open)} connection(s) to database {self.name!r} "
+                "were open. Patch before creating databases."
+            )
+        if self.uri is not None:
+            self.reset()
+        else:
+            self._threading_lock = threading.Lock
+            self._gate = threading.BoundedSemaphore(self.db.getPoolSize())
+
+    @classmethod
+    def get(cls, database_name=None):
+        """The database named ``database_name`` in this process (the default
+        one without a name). A :class:`KeyError` says why there is none."""
+        name = database_name or cls.DEFAULT_DATABASE_NAME
+        try:
+            return _registry.databases[name]
+        except KeyError:
+            raise _registry.missing(name) from None
+
+    @classmethod
+    def get_or_create(cls, **kwargs):
+        """The database named ``kwargs["db_args"]["database_name"]`` (or
+        ``kwargs["database_name"]``), created with ``kwargs`` if missing."""
+        db_args = kwargs.get("db_args") or {}
+        name = kwargs.pop("database_name", None) or db_args.get("database_name")
+        try:
+            return cls.get(name)
+        except KeyError:
+            if name is not None:
+                kwargs["db_args"] = {**db_args, "database_name": name}
+            return cls(**kwargs)
+
+    @classmethod
+    def all(cls):
+        """The ``(name, database)`` pairs of this process."""
+        return _registry.databases.items()
+
+    @classmethod
+    def current_connection(cls, database_name=None):
+        """The innermost connection the calling thread or greenlet has open,
+        or its connection to ``database_name``; ``None`` without one."""
+        stack = contexts.current_stack()
+        if not stack:
+            return None
+        connection = stack[-1].connection
+        if database_name is None:
+            return connection
+        return connection.get_connection(database_name)
+
+    @classmethod
+    def current_name(cls):
+        """The name of the database of the innermost open connection."""
+        stack = contexts.current_stack()
+        return stack[-1].database.name if stack else None
+
+
+class ConnectionContext:
+    """One connection context: what ``with`` gets from
+    :meth:`Database.connection` and :func:`connection`."""
+
+    __slots__ = (
+        "database",
+        "commit",
+        "cache_minimize",
+        "reuse",
+        "connection",
+        "location",
+        "_stack",
+        "_gated",
+        "_reused",
+    )
+
+    def __init__(self, database, commit, cache_minimize, reuse):
+        self.database = database
+        self.commit = commit
+        self.cache_minimize = cache_minimize
+        self.reuse = reuse
+        self.connection = None
+
+    def __enter__(self):
+        database = self.database
+        database._check_usable()
+        stack = contexts.enter_stack()
+        self._reused = False
+        if self.reuse:
+            for context in reversed(stack):
+                if context.database is database:
+                    self._reused = True
+                    return context.connection
+
+        caller = sys._getframe(1)
+        self.location = (caller.f_code.co_filename, caller.f_lineno)
+        if stack and not database.nestable:
+            contexts.leave_stack(stack)
+            raise ConnectionAlreadyOpened(
+                f"{stack[-1].describe()} is still open in this "
+                f"{stack.owner_description}, and database "
+                f"{database.name!r} is not nestable."
+            )
+
+        self._gated = not any(c.database is database for c in stack)
+        if self._gated:
+            self._wait_for_a_free_connection()
+        try:
+            self.connection = database.db.open(
+                transaction_manager=transaction.TransactionManager()
+            )
+        except BaseException:
+            self._release()
+            contexts.leave_stack(stack)
+            raise
+        self._stack = stack
+        stack.append(self)
+        database._open.add(self)
+        return self.connection
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        if self._reused:
+            return False
+        manager = self.connection.transaction_manager
+        try:
+            if self.commit and exc_type is None:
+                manager.commit()
+            else:
+                manager.abort()
+        finally:
+            self.discard()
+        return False
+
+    def discard(self):
+        """Abort and close this connection, and forget it."""
+        connection = self.connection
+        try:
+            if connection.opened:
+                connection.transaction_manager.abort()
+                if self.cache_minimize:
+                    connection.cacheMinimize()
+                connection.close()
+        finally:
+            stack = self._stack
+            if self in stack:
+                stack.remove(self)
+                contexts.leave_stack(stack)
+            self.database._open.discard(self)
+            self._release()
+
+    def describe(self):
+        filename, line = self.location
+        return (
+            f"The connection to database {self.database.name!r} opened at "
+            f"{filename}:{line}"
+        )
+
+    def _wait_for_a_free_connection(self):
+        database = self.database
+        timeout = database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
+        if not database._gate.acquire(timeout=timeout):
+            self._gated = False
+            raise SherafException(
+                f"All {database.db.getPoolSize()} connections of database "
+                f"{database.name!r} stayed in use for {timeout:g} s. Raise "
+                "its pool_size, or close connections sooner."
+            )
+
+    def _release(self):
+        if self._gated:
+            self._gated = False
+            self.database._gate.release()
+
+
+def connection(database_name=None, commit=False, cache_minimize=False, reuse=False):
+    """A connection context on the database named ``database_name`` (the
+    default one without a name). See :meth:`Database.connection`.
+
+    >>> with sheraf.connection(commit=True) as connection:
+    ...     connection.root()["saloon"] = "open"
+    """
+    return Database.get(database_name).connection(commit, cache_minimize, reuse)

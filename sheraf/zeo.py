@@ -1,0 +1,109 @@
+"""sheraf's ZEO client: ZEO's own, with two changes.
+
+- Waiting for an answer is bounded. ZEO waits forever for the answer to a
+  request once it is sent; sheraf waits ``response_timeout`` seconds (30 by
+  default, ``zeo://host:port?response_timeout=5`` to change it, ``0`` for no
+  bound), then raises :class:`ResponseTimeout` and drops the connection, so
+  that ZEO reconnects and checks its cache against the server.
+- Under gevent, the client's event loop runs in a greenlet of the calling
+  thread, beside the event loops of other clients (see
+  :mod:`sheraf.green.aio`).
+
+How long a request waits for the connection to come (back) is ZEO's own
+``wait_timeout`` setting (30 s by default), which ends in
+:class:`ZEO.Exceptions.ClientDisconnected`.
+"""
+
+import asyncio
+import functools
+import os
+import sys
+from urllib.parse import parse_qsl
+from urllib.parse import urlsplit
+
+from ZEO.asyncio.client import ClientThread
+from ZEO.ClientStorage import ClientStorage
+from ZEO.Exceptions import ClientDisconnected
+from zodburi.resolvers import ClientStorageURIResolver
+
+from sheraf.exceptions import DatabaseUnavailableException
+from sheraf.exceptions import InvalidURIException
+
+DEFAULT_RESPONSE_TIMEOUT = 30.0
+
+
+class ResponseTimeout(DatabaseUnavailableException, ClientDisconnected):
+    """The ZEO server did not answer a request in time."""
+
+
+def zeo_storage_factory(uri, response_timeout=DEFAULT_RESPONSE_TIMEOUT):
+    """A function that opens the :class:`~ZEO.ClientStorage.ClientStorage`
+    ``uri`` names, with sheraf's client."""
+    try:
+        response_timeout = float(response_timeout) or None
+    except ValueError:
+        raise InvalidURIException(
+            f"Cannot open {uri!r}: response_timeout must be a number of "
+            f"seconds, not {response_timeout!r}."
+        ) from None
+
+    parts = urlsplit(uri)
+    if parts.netloc:
+        address = (parts.hostname or "", parts.port or 9991)
+    else:
+        address = os.path.normpath(parts.path)
+    options, _database_options = ClientStorageURIResolver().interpret_kwargs(
+        dict(parse_qsl(parts.query))
+    )
+    client_factory = functools.partial(
+        ClientRunner, response_timeout=response_timeout
+    )
+    return functools.partial(
+        ClientStorage, address, _client_factory=client_factory, **options
+    )
+
+
+def _green_threads():
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
+
+
+class ClientRunner(ClientThread):
+    """ZEO's client networking, with bounded waits for answers."""
+
+    def __init__(self, *args, response_timeout=DEFAULT_RESPONSE_TIMEOUT, **kwargs):
+        self.response_timeout = response_timeout
+        if _green_threads():
+            from sheraf.green.aio import GreenletEventLoop
+
+            self.loop = GreenletEventLoop()
+        super().__init__(*args, **kwargs)
+
+    def setup_delegation(self, loop):
+        super().setup_delegation(loop)
+        unbounded_io_call = self.io_call
+
+        def io_call(coro, wait=True):
+            future = unbounded_io_call(coro, wait=False)
+            if not wait:
+                return future
+            try:
+                return future.result(self.response_timeout)
+            except asyncio.TimeoutError:
+                if future.done():
+                    raise
+                loop.call_soon_threadsafe(self._drop_connection)
+                raise ResponseTimeout(
+                    f"The ZEO server at {self.client.addrs!r} did not answer within "
+                    f"{self.response_timeout:g} s; sheraf dropped the "
+                    "connection, ZEO is reconnecting."
+                ) from None
+            finally:
+                del future
+
+        self.io_call = io_call
+
+    def _drop_connection(self):
+        protocol = self.client.protocol
+        if protocol is not None:
+            protocol.close()
