@@ -1,0 +1,225 @@
+"""Attributes that hold one plain value: numbers, strings, booleans, UUIDs,
+dates and times.
+
+Each one checks what it is given: a value it cannot hold raises a
+:class:`TypeError` or :class:`ValueError` that names the model, the
+attribute and the value, and nothing is written.
+
+>>> class Cowboy(sheraf.Model):
+...     table = "simples_cowboys"
+...     age = sheraf.IntegerAttribute()
+...
+>>> with sheraf.connection():
+...     Cowboy.create(age="abc")
+Traceback (most recent call last):
+    ...
+ValueError: Cowboy.age (IntegerAttribute) cannot hold 'abc': not an integer
+"""
+
+import datetime
+import numbers
+import operator
+import uuid
+
+from BTrees.LOBTree import LOBTree
+
+from sheraf.attributes.base import Attribute
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+_EPOCH_DATE = datetime.date(1970, 1, 1)
+
+
+class SimpleAttribute(Attribute):
+    """Holds any value ZODB can store, unchecked."""
+
+
+class IntegerAttribute(Attribute):
+    """Holds an :class:`int`. Whole floats and numeric strings are
+    converted; ``None`` is kept."""
+
+    default_index_mapping = LOBTree
+
+    def __init__(self, default=0, **kwargs):
+        super().__init__(default=default, **kwargs)
+
+    def serialize(self, value):
+        if value is None or type(value) is int:
+            return value
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError("not a whole number")
+            return int(value)
+        if isinstance(value, (str, bytes)):
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError("not an integer") from None
+        try:
+            return operator.index(value)
+        except TypeError:
+            raise TypeError(f"an integer is needed, not {type(value).__name__}") from None
+
+
+class FloatAttribute(Attribute):
+    """Holds a :class:`float`. Integers and numeric strings are converted;
+    ``None`` is kept."""
+
+    def __init__(self, default=0.0, **kwargs):
+        super().__init__(default=default, **kwargs)
+
+    def serialize(self, value):
+        if value is None or type(value) is float:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (numbers.Real, str, bytes)):
+            raise TypeError(f"a number is needed, not {type(value).__name__}")
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError("not a number") from None
+
+
+class StringAttribute(Attribute):
+    """Holds a :class:`str`. Numbers, UUIDs and UTF-8 bytes are converted;
+    ``None`` is kept. Empty strings are not indexed."""
+
+    nullok = False
+
+    def __init__(self, default="", **kwargs):
+        super().__init__(default=default, **kwargs)
+
+    def serialize(self, value):
+        if value is None or type(value) is str:
+            return value
+        if isinstance(value, str):
+            return str(value)
+        if isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError("bytes that are not UTF-8 text") from None
+        if isinstance(value, (numbers.Number, uuid.UUID)) and not isinstance(value, bool):
+            return str(value)
+        raise TypeError(f"a string is needed, not {type(value).__name__}")
+
+
+class BooleanAttribute(Attribute):
+    """Holds a :class:`bool`; ``0`` and ``1`` are converted, ``None`` is kept."""
+
+    def __init__(self, default=False, **kwargs):
+        super().__init__(default=default, **kwargs)
+
+    def serialize(self, value):
+        if value is None or type(value) is bool:
+            return value
+        if isinstance(value, numbers.Integral) and value in (0, 1):
+            return bool(value)
+        raise TypeError(f"a boolean is needed, not {type(value).__name__}")
+
+
+class UUIDAttribute(Attribute):
+    """Holds a :class:`uuid.UUID`, given as a UUID, a string, bytes or an
+    integer, and stored as an integer."""
+
+    def serialize(self, value):
+        if value is None:
+            return None
+        return _as_uuid(value).int
+
+    def deserialize(self, raw):
+        if raw is None:
+            return None
+        return uuid.UUID(int=raw)
+
+    def index_keys(self, value):
+        return {self.serialize(value)}
+
+
+class StringUUIDAttribute(Attribute):
+    """Holds a UUID, read and stored as its canonical string."""
+
+    def serialize(self, value):
+        if value is None:
+            return None
+        return str(_as_uuid(value))
+
+    def deserialize(self, raw):
+        if isinstance(raw, int):
+            return str(uuid.UUID(int=raw))
+        return raw
+
+
+def _as_uuid(value):
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return uuid.UUID(int=value)
+        if isinstance(value, bytes) and len(value) == 16:
+            return uuid.UUID(bytes=value)
+        if isinstance(value, (str, bytes)):
+            return uuid.UUID(value.decode() if isinstance(value, bytes) else value)
+    except ValueError:
+        raise ValueError("not a UUID") from None
+    raise TypeError(f"a UUID is needed, not {type(value).__name__}")
+
+
+class DateTimeAttribute(Attribute):
+    """Holds a :class:`datetime.datetime`, stored as a UTC timestamp. Aware
+    datetimes are converted to UTC; naive ones are taken as UTC."""
+
+    def serialize(self, value):
+        if value is None:
+            return None
+        if not isinstance(value, datetime.datetime):
+            raise TypeError(f"a datetime is needed, not {type(value).__name__}")
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return (value - _EPOCH).total_seconds()
+
+    def deserialize(self, raw):
+        if raw is None:
+            return None
+        return _EPOCH + datetime.timedelta(seconds=raw)
+
+
+class DateAttribute(Attribute):
+    """Holds a :class:`datetime.date`, stored as a number of days."""
+
+    default_index_mapping = LOBTree
+
+    def serialize(self, value):
+        if value is None:
+            return -1
+        if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+            raise TypeError(f"a date is needed, not {type(value).__name__}")
+        return (value - _EPOCH_DATE).days
+
+    def deserialize(self, raw):
+        if raw is None or raw == -1:
+            return None
+        return _EPOCH_DATE + datetime.timedelta(days=raw)
+
+
+class TimeAttribute(Attribute):
+    """Holds a naive :class:`datetime.time`, stored as microseconds since
+    midnight."""
+
+    default_index_mapping = LOBTree
+
+    def serialize(self, value):
+        if value is None:
+            return -1
+        if not isinstance(value, datetime.time):
+            raise TypeError(f"a time is needed, not {type(value).__name__}")
+        if value.tzinfo is not None:
+            raise ValueError("a time with a timezone cannot be stored")
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+        return seconds * 1_000_000 + value.microsecond
+
+    def deserialize(self, raw):
+        if raw is None or raw == -1:
+            return None
+        seconds, microseconds = divmod(raw, 1_000_000)
+        minutes, second = divmod(seconds, 60)
+        hour, minute = divmod(minutes, 60)
+        return datetime.time(hour, minute, second, microseconds)

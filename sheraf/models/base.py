@@ -1,0 +1,352 @@
+"""Models: a class of attributes over one persistent record per instance."""
+
+import types
+
+from sheraf.attributes.base import Attribute
+from sheraf.types.smalldict import SmallDict
+
+
+class BaseModelMetaclass(type):
+    """Collects the attributes of a model class: its own, then its bases'."""
+
+    def __new__(mcs, name, bases, attrs):
+        klass = super().__new__(mcs, name, bases, attrs)
+        names = [n for n, value in attrs.items() if isinstance(value, Attribute)]
+        for base in klass.__mro__[1:]:
+            names += [n for n in vars(base) if n not in names]
+        klass.attributes = {}
+        for attribute_name in names:
+            attribute = _resolved(klass, attribute_name)
+            if not isinstance(attribute, Attribute):
+                continue
+            if attribute.name is not None and attribute.name != attribute_name:
+                continue  # another name for an attribute, not a new one
+            try:
+                attribute.attribute_name = klass.attribute_id(attribute_name, attribute)
+            except NotImplementedError:
+                continue
+            if attribute.name is None:
+                attribute.name = attribute_name
+            klass.attributes[attribute_name] = attribute
+        klass.cb_creation = []
+        klass.cb_deletion = []
+        return klass
+
+
+def _resolved(klass, name):
+    for owner in klass.__mro__:
+        if name in vars(owner):
+            return vars(owner)[name]
+    return None
+
+
+class DeletedRecord:
+    """The record of a deleted instance: reading it says so."""
+
+    __slots__ = ("description",)
+
+    def __init__(self, description):
+        self.description = description
+
+    def _refuse(self, *args, **kwargs):
+        raise AttributeError(f"Cannot access attributes of {self.description}: it was deleted.")
+
+    get = __getitem__ = __setitem__ = __delitem__ = __contains__ = pop = _refuse
+
+
+class BaseModel(metaclass=BaseModelMetaclass):
+    """The base of every model: reading and writing attributes, creation,
+    deletion, edition and callbacks.
+
+    A model instance is a view on its ``mapping``, the persistent record
+    that holds its attribute values. Instances can be used as dictionaries:
+
+    >>> class Horse(sheraf.InlineModel):
+    ...     name = sheraf.StringAttribute()
+    ...     age = sheraf.IntegerAttribute()
+    ...
+    >>> dict(Horse.create(name="Jolly Jumper", age=12))
+    {'name': 'Jolly Jumper', 'age': 12}
+    """
+
+    attributes = {}
+    mapping = None
+    default_mapping = SmallDict
+
+    @classmethod
+    def attribute_id(cls, name, attribute):
+        """The key of ``attribute`` in the records of this model."""
+        raise NotImplementedError
+
+    @classmethod
+    def _decorate(cls, mapping):
+        instance = cls.__new__(cls)
+        instance.mapping = mapping
+        return instance
+
+    # Creation and deletion.
+
+    @classmethod
+    def create(cls, default=None, *args, **kwargs):
+        """A new instance, its attributes given as keyword arguments.
+
+        :param default: the class of the record, ``default_mapping`` if
+            ``None``.
+
+        Values are all checked before anything is written: a value an
+        attribute cannot hold raises :class:`TypeError` or
+        :class:`ValueError`, an unknown attribute :class:`TypeError`.
+        """
+        instance = cls._decorate((default or cls.default_mapping)())
+        raw_values = instance._serialize_all(kwargs)
+        after_model = _call_callbacks(cls.cb_creation, instance)
+        instance.initialize(raw_values)
+        _finish_callbacks(after_model)
+        return instance
+
+    def _serialize_all(self, values):
+        """Check ``values`` and serialize them, before anything is written."""
+        self._check_names(values)
+        return {
+            name: self._serialize(self.attributes[name], value)
+            for name, value in values.items()
+        }
+
+    @classmethod
+    def _check_names(cls, names):
+        unknown = [name for name in names if name not in cls.attributes]
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__} has no attribute(s) "
+                f"{', '.join(map(repr, unknown))}; its attributes are "
+                f"{', '.join(map(repr, cls.attributes))}."
+            )
+
+    def _serialize(self, attribute, value):
+        try:
+            return attribute.serialize(value)
+        except (TypeError, ValueError) as exc:
+            kind = ValueError if isinstance(exc, ValueError) else TypeError
+            raise kind(
+                f"{self.__class__.__name__}.{attribute.name} "
+                f"({attribute.__class__.__name__}) cannot hold {value!r}: {exc}"
+            ) from exc
+
+    def initialize(self, raw_values):
+        """Fill a new record: the given values, and the defaults of the
+        attributes that are not ``lazy``."""
+        attributes = self.attributes
+        missing = [
+            a for name, a in attributes.items() if not a.lazy and name not in raw_values
+        ]
+        defaults = {a.name: a.serialize(a.create(self)) for a in missing}
+        afters = []
+        for name, raw in {**raw_values, **defaults}.items():
+            attribute = attributes[name]
+            if attribute.cb_creation:
+                new = attribute.deserialize(raw)
+                afters += _call_callbacks(attribute.cb_creation, self, new=new)
+            attribute.write_raw(self, raw)
+            if attribute.write_memoization:
+                self.__dict__[name] = attribute.deserialize(raw)
+        _finish_callbacks(afters)
+
+    def delete(self):
+        """Delete this instance."""
+        cls = self.__class__
+        after_model = _call_callbacks(cls.cb_deletion, self)
+        afters = []
+        for name, attribute in self.attributes.items():
+            if attribute.cb_deletion:
+                afters += _call_callbacks(attribute.cb_deletion, self, old=getattr(self, name))
+        self._delete_record()
+        _finish_callbacks(afters)
+        _finish_callbacks(after_model)
+
+    def _delete_record(self):
+        for attribute in self.attributes.values():
+            attribute.delete(self)
+            self.__dict__.pop(attribute.name, None)
+        self.mapping = DeletedRecord(repr(self))
+
+    # Attribute access, through the attributes' descriptors.
+
+    def set_attribute(self, name, value):
+        """Write ``value`` to the attribute ``name``, calling its creation or
+        edition callbacks."""
+        attribute = self.attributes[name]
+        afters = ()
+        if attribute.cb_creation or attribute.cb_edition:
+            if attribute.is_created(self):
+                afters = _call_callbacks(
+                    attribute.cb_edition, self, new=value, old=getattr(self, name)
+                )
+            else:
+                afters = _call_callbacks(attribute.cb_creation, self, new=value)
+        self._write(attribute, self._serialize(attribute, value))
+        _finish_callbacks(afters)
+
+    def _write(self, attribute, raw):
+        attribute.write_raw(self, raw)
+        if attribute.write_memoization:
+            self.__dict__[attribute.name] = attribute.deserialize(raw)
+        else:
+            self.__dict__.pop(attribute.name, None)
+
+    def delete_attribute(self, name):
+        """Remove the value of the attribute ``name``, calling its deletion
+        callbacks; it reads as its default value again."""
+        attribute = self.attributes[name]
+        afters = _call_callbacks(attribute.cb_deletion, self, old=getattr(self, name))
+        self._erase(attribute)
+        _finish_callbacks(afters)
+
+    def _erase(self, attribute):
+        attribute.delete(self)
+        self.__dict__.pop(attribute.name, None)
+
+    def reset(self, attribute):
+        """Write the default value of the attribute named ``attribute``."""
+        self.set_attribute(attribute, self.attributes[attribute].create(self))
+
+    # Dictionary-like use.
+
+    def keys(self):
+        """The attribute names."""
+        return self.attributes.keys()
+
+    def items(self):
+        """``(name, value)`` pairs of every attribute."""
+        return ((name, getattr(self, name)) for name in self.attributes)
+
+    def values(self):
+        """The value of every attribute."""
+        return (getattr(self, name) for name in self.attributes)
+
+    def __getitem__(self, name):
+        if name not in self.attributes:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __setitem__(self, name, value):
+        if name not in self.attributes:
+            raise KeyError(name)
+        self.set_attribute(name, value)
+
+    def __contains__(self, name):
+        return name in self.attributes
+
+    # Edition.
+
+    def copy(self, **kwargs):
+        """A new instance with the same values, except those given."""
+        copy = self.__class__.create(**kwargs)
+        for name, attribute in self.attributes.items():
+            if name not in kwargs and attribute.is_created(self):
+                setattr(copy, name, getattr(self, name))
+        return copy
+
+    def update(self, **kwargs):
+        """Edit the given attributes, and those of sub-models recursively,
+        adding what is missing but removing nothing."""
+        return self.edit(kwargs, addition=True, edition=True, deletion=False)
+
+    def assign(self, **kwargs):
+        """Edit the given attributes recursively, removing what sub-models and
+        collections have and ``kwargs`` does not."""
+        return self.edit(kwargs, addition=True, edition=True, deletion=True)
+
+    def edit(
+        self,
+        value,
+        addition=True,
+        edition=True,
+        deletion=False,
+        replacement=False,
+        strict=False,
+    ):
+        """Apply a dictionary of values to this instance and its sub-models.
+
+        :param addition: add what ``value`` has and the instance has not.
+        :param edition: change what both have.
+        :param deletion: remove what the instance has and ``value`` has not.
+        :param replacement: replace sub-models and collections instead of
+            editing them in place.
+        :param strict: raise :class:`TypeError` if ``value`` has keys that
+            are not attributes; they are ignored otherwise.
+        """
+        if strict:
+            self._check_names(value)
+        for name, new_value in value.items():
+            attribute = self.attributes.get(name)
+            if attribute is None:
+                continue
+            old_value = getattr(self, name)
+            updated = attribute.update(
+                old_value, new_value, addition, edition, deletion, replacement
+            )
+            if updated is not old_value or not attribute.is_created(self):
+                self.set_attribute(name, updated)
+        return self
+
+    def save(self):
+        """Let every attribute save what it needs to."""
+        for attribute in self.attributes.values():
+            attribute.save(self)
+        return self
+
+    # Callbacks.
+
+    @classmethod
+    def on_creation(cls, *args):
+        """Decorate a function ``f(instance)`` called when an instance is
+        created, before its attributes are written; if it yields, the rest
+        runs after."""
+        return _register(cls.cb_creation, args)
+
+    @classmethod
+    def on_deletion(cls, *args):
+        """Decorate a function ``f(instance)`` called when an instance is
+        deleted; if it yields, the rest runs after."""
+        return _register(cls.cb_deletion, args)
+
+    # Comparison and display.
+
+    def __eq__(self, other):
+        return isinstance(other, BaseModel) and self.mapping == other.mapping
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__}>"
+
+
+def _register(callbacks, args):
+    def wrapper(func):
+        callbacks.append(func)
+        return func
+
+    return wrapper(args[0]) if args else wrapper
+
+
+def _call_callbacks(callbacks, *args, **kwargs):
+    """Call each callback; return the generators of those that yielded."""
+    afters = []
+    for callback in callbacks:
+        result = callback(*args, **kwargs)
+        if isinstance(result, types.GeneratorType):
+            try:
+                next(result)
+            except StopIteration:
+                continue
+            afters.append(result)
+    return afters
+
+
+def _finish_callbacks(afters):
+    for generator in afters:
+        for _ in generator:
+            pass

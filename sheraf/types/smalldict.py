@@ -1,0 +1,121 @@
+"""A persistent dictionary stored as one record, that merges concurrent
+writes of different keys and refuses to merge writes of the same key."""
+
+from collections.abc import MutableMapping
+
+import persistent
+from ZODB.POSException import ConflictError
+
+_MISSING = object()
+
+
+class SmallDict(persistent.Persistent, MutableMapping):
+    """A dictionary that ZODB stores as one record.
+
+    Two transactions that change *different* keys of the same SmallDict
+    both commit: their changes are merged. Two transactions that change
+    the *same* key conflict, even when they write the same value, so that a
+    read-modify-write of one key never silently loses an update.
+
+    >>> d = sheraf.types.SmallDict({"a": 1})
+    >>> d["b"] = 2
+    >>> sorted(d.items())
+    [('a', 1), ('b', 2)]
+    """
+
+    def __init__(self, data=None, **kwargs):
+        self.data = {}
+        if data is not None:
+            self.data.update(data)
+        if kwargs:
+            self.data.update(kwargs)
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def get(self, key, default=None):
+        return self.data.get(key, default)
+
+    def __contains__(self, key):
+        return key in self.data
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __setitem__(self, key, value):
+        self.data[key] = value
+        self._p_changed = True
+
+    def __delitem__(self, key):
+        del self.data[key]
+        self._p_changed = True
+
+    def keys(self):
+        return self.data.keys()
+
+    def items(self):
+        return self.data.items()
+
+    def values(self):
+        return self.data.values()
+
+    def copy(self):
+        return dict(self.data)
+
+    def __eq__(self, other):
+        if isinstance(other, SmallDict):
+            return self is other or self.data == other.data
+        return isinstance(other, dict) and self.data == other
+
+    __hash__ = persistent.Persistent.__hash__
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self.data!r})"
+
+    def _p_resolveConflict(self, old, committed, new):
+        return {
+            **new,
+            "data": merge_changes(
+                (old or {}).get("data", {}), committed["data"], new["data"]
+            ),
+        }
+
+
+def merge_changes(old, committed, new):
+    """Merge two sets of changes made to ``old``, or raise
+    :class:`~ZODB.POSException.ConflictError` if both changed a key."""
+    merged = dict(committed)
+    for key in old.keys() | new.keys():
+        old_value = old.get(key, _MISSING)
+        new_value = new.get(key, _MISSING)
+        if _same(new_value, old_value):
+            continue
+        committed_value = committed.get(key, _MISSING)
+        if not _same(committed_value, old_value):
+            raise ConflictError(
+                f"both transactions changed the key {key!r} "
+                f"(to {_show(committed_value)} and to {_show(new_value)})"
+            )
+        if new_value is _MISSING:
+            del merged[key]
+        else:
+            merged[key] = new_value
+    return merged
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    if a is _MISSING or b is _MISSING:
+        return False
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
+def _show(value):
+    return "nothing" if value is _MISSING else repr(value)
