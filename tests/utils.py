@@ -1,0 +1,37 @@
+"""Helpers for tests and doctests: temporary folders, and a real ZEO
+server on a free loopback port."""
+
+import os
+import shutil
+import tempfile
+
+import sheraf.attributes.files
+import sheraf.testing
+
+
+def create_temp_directory():
+    """A new temporary folder, which file attributes now use; return it and
+    the folder they used before."""
+    persistent_dir = tempfile.mkdtemp(prefix="sheraf-")
+    old = sheraf.attributes.files.set_files_root_dir(os.path.join(persistent_dir, "files"))
+    return persistent_dir, old
+
+
+def delete_temp_directory(persistent_dir, old):
+    """Give file attributes their previous folder back, and delete
+    ``persistent_dir``."""
+    sheraf.attributes.files.set_files_root_dir(old)
+    shutil.rmtree(persistent_dir, ignore_errors=True)
+
+
+def start_zeo_server(persistent_dir, port=None):
+    """A ZEO server keeping its data in ``persistent_dir``:
+    ``(process, port)``, once it accepts connections."""
+    return sheraf.testing.start_zeo_server(persistent_dir, port)
+
+
+def stop_zeo_server(process, silent=False):
+    """Stop and reap the server; unless ``silent``, say if it had already
+    stopped."""
+    if not sheraf.testing.stop_zeo_server(process) and not silent:
+        print(f"The ZEO server {process.pid} had already stopped ({process.returncode}).")
