@@ -20,6 +20,7 @@ aborts their transactions and gives them back to their pool.
 """
 
 import contextvars
+import sys
 import threading
 import warnings
 import weakref
@@ -159,6 +160,13 @@ def leave_stack(stack):
     """Forget ``stack`` once its last connection is closed."""
     if not stack:
         _stacks.pop(stack.key, None)
+
+
+def threads_are_greenlets():
+    """Whether gevent has patched :mod:`threading`, making threads greenlets
+    and their locks cooperative."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
 
 
 def other_open_contexts():

@@ -116,6 +116,7 @@ class Database:
                 f"{', '.join(sorted(map(repr, unknown)))}; known settings: "
                 f"{', '.join(sorted(_ZODB_DB_SETTINGS | _SHERAF_SETTINGS))}."
             )
+        self.name = None
         self.uri = None
         self.db = None
         self.storage = None
@@ -145,23 +146,27 @@ class Database:
         open_storage, settings = self._resolve(storage, uri)
         name = settings["database_name"]
 
-        if self._forked_from is not None:
-            _registry.inherited.pop(self.name, None)
-            self._park()
-        elif self.db is not None:
-            self.close()
-        if name in _registry.databases:
+        if _registry.databases.get(name, self) is not self:
             raise KeyError(
                 f"A database named {name!r} already exists in process "
                 f"{_registry.pid}: close it first, or give this one another "
                 "database_name."
             )
+        if self._forked_from is not None:
+            _registry.inherited.pop(self.name, None)
+            self._park()
+        elif self.db is not None:
+            self._close_zodb()
+        if self.name != name and _registry.databases.get(self.name) is self:
+            del _registry.databases[self.name]
 
         self.name = name
         self.uri = uri
         try:
             self.storage = open_storage()
         except Exception as exc:
+            if _registry.databases.get(name) is self:
+                del _registry.databases[name]
             raise DatabaseUnavailableException(
                 f"Cannot open database {name!r} from "
                 f"{uri if uri is not None else storage!r}: "
@@ -212,16 +217,20 @@ class Database:
     def close(self):
         """Close the connections of the calling thread or greenlet to this
         database, then the database itself."""
-        stack = contexts.current_stack()
-        for context in [c for c in stack or () if c.database is self]:
-            context.discard()
         if self._forked_from is not None:
             self._park()
         elif self.db is not None:
-            self.db.close()
+            self._close_zodb()
         if _registry.databases.get(self.name) is self:
             del _registry.databases[self.name]
-            _registry.zodb_databases.pop(self.name, None)
+
+    def _close_zodb(self):
+        stack = contexts.current_stack()
+        for context in [c for c in stack or () if c.database is self]:
+            context.discard()
+        self.db.close()
+        if _registry.zodb_databases.get(self.name) is self.db:
+            del _registry.zodb_databases[self.name]
         self.db = None
 
     def _park(self):
@@ -259,15 +268,20 @@ class Database:
                 "process, or call its reset() method first; with gunicorn, "
                 "use the hooks of sheraf.green.gunicorn."
             )
-        if self.db is None:
-            raise SherafException(f"Database {self.name!r} is closed.")
         if threading.Lock is not self._threading_lock:
             self._follow_threading_patch()
+        if self.db is None:
+            raise SherafException(f"Database {self.name!r} is closed.")
 
     def _follow_threading_patch(self):
         """gevent patched :mod:`threading` after this database was opened:
         its ZEO client would do its I/O on a real thread and block every
         greenlet, so the storage is opened again, now cooperative."""
+        with self.__dict__.setdefault("_follow_lock", threading.Lock()):
+            if threading.Lock is not self._threading_lock:
+                self._reopen_for_patched_threading()
+
+    def _reopen_for_patched_threading(self):
         if self._open:
             raise SherafException(
                 f"The threading module was patched (by gevent?) while "
@@ -341,6 +355,7 @@ class ConnectionContext:
         "_stack",
         "_gated",
         "_reused",
+        "_thread",
     )
 
     def __init__(self, database, commit, cache_minimize, reuse):
@@ -426,6 +441,17 @@ class ConnectionContext:
 
     def _wait_for_a_free_connection(self):
         database = self.database
+        self._thread = threading.get_ident()
+        if database._gate.acquire(blocking=False):
+            return
+        if not contexts.threads_are_greenlets() and any(
+            c._thread == self._thread for c in list(database._open) if c._gated
+        ):
+            # Greenlets of this very thread hold connections, and without
+            # gevent's hub they only run when this one switches to them:
+            # waiting would never end. Go past the pool size instead.
+            self._gated = False
+            return
         timeout = database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
         if not database._gate.acquire(timeout=timeout):
             self._gated = False

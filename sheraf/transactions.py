@@ -17,6 +17,7 @@
 1
 """
 
+import contextlib
 import functools
 import logging
 import random
@@ -64,8 +65,9 @@ def attempt(
     again, up to ``attempts`` times; then the last
     :class:`~ZODB.POSException.ConflictError` is raised.
 
-    Without a connection open in the calling thread or greenlet, one is
-    opened on the default database for the time of the call.
+    The current connection is the innermost one of the calling thread or
+    greenlet, whatever its database; without one, a connection to the
+    default database is opened for the time of the call.
 
     :param commit: a function that says whether to commit (``True``) or
         abort (``False``) after ``function`` ran.
@@ -81,7 +83,12 @@ def attempt(
     if also_except:
         retry_on += also_except if isinstance(also_except, tuple) else (also_except,)
 
-    with sheraf.databases.connection(reuse=True) as connection:
+    current = sheraf.databases.Database.current_connection()
+    if current is not None:
+        opened = contextlib.nullcontext(current)
+    else:
+        opened = sheraf.databases.connection()
+    with opened as connection:
         manager = connection.transaction_manager
         for nb_attempt in range(attempts):
             manager.begin()
