@@ -5,9 +5,9 @@
   default, ``zeo://host:port?response_timeout=5`` to change it, ``0`` for no
   bound), then raises :class:`ResponseTimeout` and drops the connection, so
   that ZEO reconnects and checks its cache against the server.
-- Under gevent, the client's event loop runs in a greenlet of the calling
-  thread, beside the event loops of other clients (see
-  :mod:`sheraf.green.aio`).
+- Once gevent has patched :mod:`threading`, the client's networking runs on
+  the event loop that all ZEO clients of the gevent hub share, in a greenlet
+  (see :mod:`sheraf.green.zeo`).
 
 How long a request waits for the connection to come (back) is ZEO's own
 ``wait_timeout`` setting (30 s by default), which ends in
@@ -17,7 +17,6 @@ How long a request waits for the connection to come (back) is ZEO's own
 import asyncio
 import functools
 import os
-import sys
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from ZEO.ClientStorage import ClientStorage
 from ZEO.Exceptions import ClientDisconnected
 from zodburi.resolvers import ClientStorageURIResolver
 
+from sheraf.contexts import threads_are_greenlets
 from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
 
@@ -55,29 +55,22 @@ def zeo_storage_factory(uri, response_timeout=DEFAULT_RESPONSE_TIMEOUT):
     options, _database_options = ClientStorageURIResolver().interpret_kwargs(
         dict(parse_qsl(parts.query))
     )
-    client_factory = functools.partial(
-        ClientRunner, response_timeout=response_timeout
-    )
-    return functools.partial(
-        ClientStorage, address, _client_factory=client_factory, **options
-    )
+    def open_client_storage():
+        if threads_are_greenlets():
+            from sheraf.green.zeo import GreenClientRunner as runner
+        else:
+            runner = ClientRunner
+        client_factory = functools.partial(runner, response_timeout=response_timeout)
+        return ClientStorage(address, _client_factory=client_factory, **options)
+
+    return open_client_storage
 
 
-def _green_threads():
-    monkey = sys.modules.get("gevent.monkey")
-    return monkey is not None and monkey.is_module_patched("threading")
+class BoundedWaits:
+    """Mixin for ZEO client runners: waiting for an answer is bounded by
+    ``response_timeout``."""
 
-
-class ClientRunner(ClientThread):
-    """ZEO's client networking, with bounded waits for answers."""
-
-    def __init__(self, *args, response_timeout=DEFAULT_RESPONSE_TIMEOUT, **kwargs):
-        self.response_timeout = response_timeout
-        if _green_threads():
-            from sheraf.green.aio import GreenletEventLoop
-
-            self.loop = GreenletEventLoop()
-        super().__init__(*args, **kwargs)
+    response_timeout = DEFAULT_RESPONSE_TIMEOUT
 
     def setup_delegation(self, loop):
         super().setup_delegation(loop)
@@ -95,8 +88,8 @@ class ClientRunner(ClientThread):
                 loop.call_soon_threadsafe(self._drop_connection)
                 raise ResponseTimeout(
                     f"The ZEO server at {self.client.addrs!r} did not answer within "
-                    f"{self.response_timeout:g} s; sheraf dropped the "
-                    "connection, ZEO is reconnecting."
+                    f"{self.response_timeout:g} s; sheraf dropped the connection, "
+                    "ZEO is reconnecting."
                 ) from None
             finally:
                 del future
@@ -104,6 +97,16 @@ class ClientRunner(ClientThread):
         self.io_call = io_call
 
     def _drop_connection(self):
-        protocol = self.client.protocol
+        client = self.client
+        protocol = client.protocol
         if protocol is not None:
-            protocol.close()
+            protocol.close("no answer within response_timeout")
+            client.disconnected(protocol)
+
+
+class ClientRunner(BoundedWaits, ClientThread):
+    """ZEO's client networking on a thread of its own, with bounded waits."""
+
+    def __init__(self, *args, response_timeout=DEFAULT_RESPONSE_TIMEOUT, **kwargs):
+        self.response_timeout = response_timeout
+        super().__init__(*args, **kwargs)

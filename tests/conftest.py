@@ -1,5 +1,8 @@
 import pytest
 
+# Scenario scripts run in their own interpreters, with their own arguments.
+collect_ignore = ["green_scenarios.py"]
+
 
 @pytest.fixture
 def db(sheraf_database):

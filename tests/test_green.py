@@ -1,0 +1,152 @@
+"""sheraf under greenlets and gevent, against a real ZEO server.
+
+Each gevent scenario runs in a fresh interpreter (tests/green_scenarios.py)
+so that gevent patches exactly when the scenario says.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from ZODB.POSException import ConflictError
+
+import sheraf
+from sheraf.testing import start_zeo_server
+from sheraf.testing import stop_zeo_server
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def zeo(tmp_path):
+    process, port = start_zeo_server(str(tmp_path))
+    yield process, port
+    stop_zeo_server(process)
+
+
+def run_scenario(zeo, scenario, patching, timeout=180):
+    process, port = zeo
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.green_scenarios", scenario, patching, str(port), str(process.pid)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("patching", ["plain", "first", "after"])
+def test_50_greenlets_x_4_increments_lose_no_update(zeo, patching):
+    result = run_scenario(zeo, "increments", patching)
+    assert result["total"] == 200
+    assert result["conflicts"] > 0  # they did collide, and attempt resolved it
+
+
+def test_other_greenlets_run_while_one_waits_on_a_stopped_server(zeo):
+    result = run_scenario(zeo, "stopped_server", "first")
+    assert result["ticks_while_stopped"] > 50  # 1.5 s of 10 ms ticks, give or take
+    assert not result["done_while_stopped"]
+    assert result["waited"] >= 1.4
+    assert result["total"] == 1000
+
+
+def test_a_server_that_stops_answering_ends_in_a_clear_error(zeo):
+    result = run_scenario(zeo, "response_timeout", "first")
+    assert "did not answer within 1 s" in result["error"]
+    assert result["waited"] < 5
+    assert result["ticks_while_stopped"] > 30
+    assert result["recovered"]
+
+
+@pytest.mark.parametrize("patching", ["first", "after"])
+def test_a_killed_greenlet_writes_nothing_and_returns_its_connection(zeo, patching):
+    result = run_scenario(zeo, "killed_greenlet", patching)
+    assert result == {
+        "open_during": 1,
+        "open_after": 0,
+        "gunskill": 0,
+        "count": 1,
+        "killed": True,
+    }
+
+
+@pytest.mark.parametrize("patching", ["first", "after"])
+def test_1000_greenlets_stay_within_the_pool(zeo, patching):
+    result = run_scenario(zeo, "pool", patching)
+    assert result["finished"] == 1000
+    assert result["warnings"] == 0
+    assert result["most_open"] <= result["pool_size"] == 7
+    assert result["connections_alive"] <= result["pool_size"]
+    assert result["open_after"] == 0
+
+
+def test_a_client_opened_before_patching_is_opened_again_cooperative(zeo):
+    result = run_scenario(zeo, "created_before_patching", "plain")
+    assert result["reopened"]
+    assert result["finished"] == 20
+    assert result["total"] == 20
+    assert result["ticks"] > 0
+
+
+@pytest.mark.parametrize("patching", ["first", "after"])
+def test_two_zeo_databases_share_the_hub(zeo, patching):
+    result = run_scenario(zeo, "two_databases", patching)
+    assert result["errors"] == []
+    assert result["finished"] == 20
+    # both databases are the same ZEO storage: 20 visits in all
+    assert result["visits"] == {"unnamed": 20, "second": 20}
+
+
+class Cowboy(sheraf.Model):
+    table = "green_conflict_cowboys"
+    name = sheraf.StringAttribute()
+    gunskill = sheraf.IntegerAttribute()
+
+
+@pytest.fixture
+def zeo_db(zeo):
+    _, port = zeo
+    database = sheraf.Database(f"zeo://127.0.0.1:{port}", nestable=True)
+    yield database
+    database.close()
+
+
+def concurrent(cowboy_id, first_write, second_write):
+    with sheraf.connection() as outer:
+        cowboy = Cowboy.read(cowboy_id)
+        cowboy.gunskill  # loaded in the outer transaction
+        with sheraf.connection(commit=True):
+            first_write(Cowboy.read(cowboy_id))
+        second_write(cowboy)
+        outer.transaction_manager.commit()
+
+
+def test_writes_of_the_same_key_conflict_even_with_equal_values(zeo_db):
+    with sheraf.connection(commit=True):
+        cowboy_id = Cowboy.create(name="George", gunskill=1).id
+
+    def set_two(cowboy):
+        cowboy.gunskill = 2
+
+    with pytest.raises(ConflictError):
+        concurrent(cowboy_id, set_two, set_two)
+
+
+def test_writes_of_different_keys_merge(zeo_db):
+    with sheraf.connection(commit=True):
+        cowboy_id = Cowboy.create(name="George", gunskill=1).id
+
+    def rename(cowboy):
+        cowboy.name = "Georgy"
+
+    def train(cowboy):
+        cowboy.gunskill = 2
+
+    concurrent(cowboy_id, rename, train)
+    with sheraf.connection():
+        cowboy = Cowboy.read(cowboy_id)
+        assert (cowboy.name, cowboy.gunskill) == ("Georgy", 2)
