@@ -89,7 +89,7 @@ def test_unknown_db_args_are_refused():
 
 
 def test_unreachable_zeo_server_is_a_clear_error():
-    port = sheraf.testing.free_port()
+    port = sheraf.servers.free_port()
     with pytest.raises(DatabaseUnavailableException, match=f"zeo://127.0.0.1:{port}"):
         sheraf.Database(f"zeo://127.0.0.1:{port}?wait_timeout=1")
     assert list(sheraf.Database.all()) == []

@@ -13,8 +13,8 @@ import pytest
 from ZODB.POSException import ConflictError
 
 import sheraf
-from sheraf.testing import start_zeo_server
-from sheraf.testing import stop_zeo_server
+from sheraf.servers import start_zeo_server
+from sheraf.servers import stop_zeo_server
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 
 import sheraf.attributes.files
-import sheraf.testing
+import sheraf.servers
 
 
 def create_temp_directory():
@@ -27,11 +27,11 @@ def delete_temp_directory(persistent_dir, old):
 def start_zeo_server(persistent_dir, port=None):
     """A ZEO server keeping its data in ``persistent_dir``:
     ``(process, port)``, once it accepts connections."""
-    return sheraf.testing.start_zeo_server(persistent_dir, port)
+    return sheraf.servers.start_zeo_server(persistent_dir, port)
 
 
 def stop_zeo_server(process, silent=False):
     """Stop and reap the server; unless ``silent``, say if it had already
     stopped."""
-    if not sheraf.testing.stop_zeo_server(process) and not silent:
+    if not sheraf.servers.stop_zeo_server(process) and not silent:
         print(f"The ZEO server {process.pid} had already stopped ({process.returncode}).")
