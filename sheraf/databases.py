@@ -81,6 +81,12 @@ _registry = _ProcessRegistry()
 os.register_at_fork(after_in_child=_registry.after_fork_in_child)
 
 
+def inherited_databases():
+    """The databases this process inherited from the process it was forked
+    from, and has neither opened again (:meth:`Database.reset`) nor closed."""
+    return list(_registry.inherited.values())
+
+
 class Database:
     """A :class:`ZODB.DB` opened from a URI or a storage, shared by the
     threads and greenlets of one process.
@@ -216,8 +222,11 @@ class Database:
 
     def close(self):
         """Close the connections of the calling thread or greenlet to this
-        database, then the database itself."""
+        database, then the database itself. In a process forked from the one
+        that created it, only forget it."""
         if self._forked_from is not None:
+            if _registry.inherited.get(self.name) is self:
+                del _registry.inherited[self.name]
             self._park()
         elif self.db is not None:
             self._close_zodb()
@@ -455,7 +464,7 @@ class ConnectionContext:
         timeout = database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
         if not database._gate.acquire(timeout=timeout):
             self._gated = False
-            raise SherafException(
+            raise DatabaseUnavailableException(
                 f"All {database.db.getPoolSize()} connections of database "
                 f"{database.name!r} stayed in use for {timeout:g} s. Raise "
                 "its pool_size, or close connections sooner."
