@@ -56,6 +56,10 @@ class Attribute:
     noneok = False
     read_memoization = False
     write_memoization = True
+    # Whether writing a value may change other records than the model's own
+    # (creating or editing other instances): models then write it inside a
+    # savepoint, undone if the operation fails.
+    writes_elsewhere = False
 
     def __init__(
         self,
@@ -177,6 +181,10 @@ class Attribute:
         """The stored ``raw`` value as users read it."""
         return raw
 
+    def label(self, model):
+        """How error messages name this attribute of ``model``."""
+        return f"{model.__class__.__name__}.{self.name} ({self.__class__.__name__})"
+
     def update(
         self, old_value, new_value, addition=True, edition=True, deletion=False, replacement=False
     ):
@@ -295,6 +303,14 @@ class Attribute:
         self._default_value = func
         self._default_wants_model = None
         return func
+
+
+def cannot_hold(label, value, error):
+    """The error to raise when the attribute ``label`` names is given a
+    ``value`` it cannot hold, ``error`` saying why: a :class:`ValueError`
+    or a :class:`TypeError`, like ``error``."""
+    kind = ValueError if isinstance(error, ValueError) else TypeError
+    return kind(f"{label} cannot hold {value!r}: {error}")
 
 
 def _register(callbacks, args):

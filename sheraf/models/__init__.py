@@ -6,6 +6,7 @@ creation and modification dates.
 """
 
 import random
+import re
 import sys
 import uuid
 
@@ -15,6 +16,7 @@ from sheraf.models.attributes import DatedNamedAttributesModel
 from sheraf.models.attributes import IntAttributesModel
 from sheraf.models.attributes import NamedAttributesModel
 from sheraf.models.indexation import IndexedModel
+from sheraf.models.indexation import IndexedModelMetaclass
 from sheraf.models.indexation import SimpleIndexedModel
 
 
@@ -68,3 +70,32 @@ class AttributeModel(NamedAttributesModel, SimpleIndexedModel):
 
 
 Model = UUIDIndexedDatedNamedAttributesModel
+
+
+class AutoModelMetaclass(IndexedModelMetaclass):
+    """Gives the subclasses of :class:`AutoModel` a table named after them,
+    unless they name one."""
+
+    def __new__(mcs, name, bases, attrs):
+        if any(isinstance(base, AutoModelMetaclass) for base in bases):
+            attrs.setdefault("table", _snake_case(name))
+        return super().__new__(mcs, name, bases, attrs)
+
+
+def _snake_case(name):
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name))
+    return words.lower()
+
+
+class AutoModel(Model, metaclass=AutoModelMetaclass):
+    """A :class:`Model` whose table is its class name in snake case.
+
+    >>> class WildHorse(sheraf.AutoModel):
+    ...     name = sheraf.StringAttribute()
+    ...
+    >>> WildHorse.table
+    'wild_horse'
+    >>> with sheraf.connection():
+    ...     WildHorse.create(name="Jolly Jumper").name
+    'Jolly Jumper'
+    """

@@ -1,16 +1,29 @@
 """Models: a class of attributes over one persistent record per instance."""
 
+import contextlib
+import reprlib
 import types
 
+from sheraf import contexts
 from sheraf.attributes.base import Attribute
+from sheraf.attributes.base import cannot_hold
 from sheraf.types.smalldict import SmallDict
 
 
 class BaseModelMetaclass(type):
-    """Collects the attributes of a model class: its own, then its bases'."""
+    """Collects the attributes of a model class: its own, then its bases'.
+
+    It keeps the last class defined under each module and qualified name in
+    :attr:`registry`, so that attributes can name models.
+    """
+
+    registry = {}
 
     def __new__(mcs, name, bases, attrs):
         klass = super().__new__(mcs, name, bases, attrs)
+        key = (klass.__module__, klass.__qualname__)
+        BaseModelMetaclass.registry.pop(key, None)
+        BaseModelMetaclass.registry[key] = klass
         names = [n for n, value in attrs.items() if isinstance(value, Attribute)]
         for base in klass.__mro__[1:]:
             names += [n for n in vars(base) if n not in names]
@@ -98,11 +111,17 @@ class BaseModel(metaclass=BaseModelMetaclass):
         :class:`ValueError`, an unknown attribute :class:`TypeError`.
         """
         instance = cls._decorate((default or cls.default_mapping)())
-        raw_values = instance._serialize_all(kwargs)
-        after_model = _call_callbacks(cls.cb_creation, instance)
-        instance.initialize(raw_values)
+        with _undone_on_error(instance, cls._writes_elsewhere(kwargs)):
+            raw_values = instance._serialize_all(kwargs)
+            after_model = _call_callbacks(cls.cb_creation, instance)
+            instance.initialize(raw_values)
         _finish_callbacks(after_model)
         return instance
+
+    @classmethod
+    def _writes_elsewhere(cls, names):
+        attributes = cls.attributes
+        return any(attributes[n].writes_elsewhere for n in names if n in attributes)
 
     def _serialize_all(self, values):
         """Check ``values`` and serialize them, before anything is written."""
@@ -125,12 +144,8 @@ class BaseModel(metaclass=BaseModelMetaclass):
     def _serialize(self, attribute, value):
         try:
             return attribute.serialize(value)
-        except (TypeError, ValueError) as exc:
-            kind = ValueError if isinstance(exc, ValueError) else TypeError
-            raise kind(
-                f"{self.__class__.__name__}.{attribute.name} "
-                f"({attribute.__class__.__name__}) cannot hold {value!r}: {exc}"
-            ) from exc
+        except (TypeError, ValueError) as error:
+            raise cannot_hold(attribute.label(self), value, error) from error
 
     def initialize(self, raw_values):
         """Fill a new record: the given values, and the defaults of the
@@ -239,12 +254,9 @@ class BaseModel(metaclass=BaseModelMetaclass):
     # Edition.
 
     def copy(self, **kwargs):
-        """A new instance with the same values, except those given."""
-        copy = self.__class__.create(**kwargs)
-        for name, attribute in self.attributes.items():
-            if name not in kwargs and attribute.is_created(self):
-                setattr(copy, name, getattr(self, name))
-        return copy
+        """A new instance with the same values, except those given. Values
+        that hold collections or inline models are copied too."""
+        return self.__class__.create(**{**created_values(self), **kwargs})
 
     def update(self, **kwargs):
         """Edit the given attributes, and those of sub-models recursively,
@@ -277,16 +289,17 @@ class BaseModel(metaclass=BaseModelMetaclass):
         """
         if strict:
             self._check_names(value)
-        for name, new_value in value.items():
-            attribute = self.attributes.get(name)
-            if attribute is None:
-                continue
-            old_value = getattr(self, name)
-            updated = attribute.update(
-                old_value, new_value, addition, edition, deletion, replacement
-            )
-            if updated is not old_value or not attribute.is_created(self):
-                self.set_attribute(name, updated)
+        with _undone_on_error(self, True):
+            for name, new_value in value.items():
+                attribute = self.attributes.get(name)
+                if attribute is None:
+                    continue
+                old_value = getattr(self, name)
+                updated = attribute.update(
+                    old_value, new_value, addition, edition, deletion, replacement
+                )
+                if updated is not old_value or not attribute.is_created(self):
+                    self.set_attribute(name, updated)
         return self
 
     def save(self):
@@ -318,10 +331,60 @@ class BaseModel(metaclass=BaseModelMetaclass):
     def __ne__(self, other):
         return not self == other
 
-    __hash__ = object.__hash__
+    # Equal when their values are: instances that are not filed in a table
+    # are values, and values that can change are not hashable.
+    __hash__ = None
 
     def __repr__(self):
-        return f"<{self.__class__.__name__}>"
+        values = " ".join(
+            f"{name}={_short_repr(getattr(self, name))}"
+            for name, attribute in self.attributes.items()
+            if attribute.is_created(self)
+        )
+        return f"<{self.__class__.__name__}{' ' if values else ''}{values}>"
+
+
+_short_repr = reprlib.Repr()
+_short_repr.maxstring = _short_repr.maxother = 40
+_short_repr = _short_repr.repr
+
+
+def created_values(instance):
+    """The values of the attributes that ``instance`` stores, by name:
+    defaults that were never stored are left out."""
+    return {
+        name: getattr(instance, name)
+        for name, attribute in instance.attributes.items()
+        if attribute.is_created(instance)
+    }
+
+
+def current_transaction():
+    """The transaction of the connection context of the running thread or
+    greenlet, ``None`` without one."""
+    stack = contexts.current_stack()
+    if not stack:
+        return None
+    return stack[-1].connection.transaction_manager.get()
+
+
+@contextlib.contextmanager
+def _undone_on_error(instance, needed):
+    """Undo what the block wrote in the current transaction if it fails,
+    when ``needed`` and a transaction is open. The memoized values of
+    ``instance`` are forgotten too."""
+    transaction = current_transaction() if needed else None
+    if transaction is None:
+        yield
+        return
+    savepoint = transaction.savepoint(optimistic=True)
+    try:
+        yield
+    except BaseException:
+        savepoint.rollback()
+        for name in instance.attributes:
+            instance.__dict__.pop(name, None)
+        raise
 
 
 def _register(callbacks, args):

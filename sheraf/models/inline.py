@@ -13,4 +13,18 @@ class InlineModel(NamedAttributesModel):
     ...
     >>> Horse.create(name="Jolly Jumper").name
     'Jolly Jumper'
+
+    Called with attributes, it gives an anonymous inline model class, for
+    a model used in one place only:
+
+    >>> Gun = sheraf.InlineModel(bullets=sheraf.IntegerAttribute(default=6))
+    >>> Gun.create().bullets
+    6
     """
+
+    def __new__(cls, **attributes):
+        if not attributes:
+            return super().__new__(cls)
+        qualname = f"{cls.__qualname__}({', '.join(attributes)})"
+        namespace = {**attributes, "__module__": cls.__module__, "__qualname__": qualname}
+        return type(cls)(cls.__name__, (cls,), namespace)
