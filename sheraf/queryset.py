@@ -2,8 +2,8 @@
 
 A :class:`QuerySet` computes nothing until it is iterated, and then reads
 as little as it can: a filter on an indexed attribute is a BTree lookup, an
-order on a plainly indexed attribute streams from its index, and a slice of
-such an ordered query stops reading when the slice is full.
+order on an indexed attribute streams from its index, and a slice of such
+an ordered query stops reading when the slice is full.
 
 >>> class Cowboy(sheraf.IntOrderedNamedAttributesModel):
 ...     table = "queryset_cowboys"
@@ -24,8 +24,8 @@ Like iterators, QuerySets are consumed by iterating them; :meth:`copy`
 gives a fresh one.
 """
 
+import functools
 import itertools
-import operator
 
 from sheraf.constants import ASC
 from sheraf.constants import DESC
@@ -33,6 +33,13 @@ from sheraf.exceptions import EmptyQuerySetUnpackException
 from sheraf.exceptions import InvalidFilterException
 from sheraf.exceptions import InvalidOrderException
 from sheraf.exceptions import TooManyValuesSetUnpackException
+
+SIZE_PROBE = 1000
+"""How many index entries a query reads, at most, to tell a small lookup
+from a large one: it drives the query by the smallest, and orders a large
+one by streaming an index rather than sorting it."""
+
+_MISSING = object()
 
 
 class QuerySet:
@@ -42,15 +49,17 @@ class QuerySet:
         model.
     :param model_class: the model whose instances are queried.
     :param predicate: a function of an instance that says whether to keep it.
-    :param primary_key: the index to iterate when nothing else says which;
-        the model's primary key by default.
+    :param primary_key: the index whose order the instances come in when no
+        order is given; the model's primary key by default.
     :param kwargs: attribute values the instances must have.
     """
 
     def __init__(self, iterable=None, model_class=None, predicate=None, primary_key=None, **kwargs):
         self.model = model_class
         self._iterable = iterable
-        self._index_name = primary_key or (model_class.primary_key() if model_class else None)
+        self._index_name = None
+        if model_class is not None:
+            self._index_name = model_class._index(primary_key or model_class.primary_key()).key
         self.filters = {}
         self.orders = {}
         self._predicates = [predicate] if predicate else []
@@ -81,6 +90,12 @@ class QuerySet:
         """A copy that keeps the instances for which ``predicate(instance)``
         is true, and whose attributes have the given values.
 
+        A value is compared as the attribute stores it: ``age="30"`` finds
+        an :class:`~sheraf.attributes.simples.IntegerAttribute` of 30. A
+        filter named after an index with a function of its own (or over
+        several attributes) keeps the instances that index files under the
+        value, like :meth:`search` does without transforming the value.
+
         An attribute cannot be filtered twice with different values:
 
         >>> sheraf.QuerySet([]).filter(age=30).filter(age=40)
@@ -95,9 +110,21 @@ class QuerySet:
         return qs
 
     def search(self, **kwargs):
-        """A copy that keeps the instances an index finds for the given
-        values, transformed as the index transforms searches (lowercase,
-        for instance)."""
+        """A copy that keeps the instances an index files under the search
+        keys of the given values: values transformed as the index says
+        (lowercased, for instance). Unless ordered, the instances come in
+        the order of the search keys.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "queryset_search_horses"
+        ...     name = sheraf.StringAttribute().index(values=str.lower)
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create(name="Jolly Jumper")
+        ...     assert Horse.search(name="JOLLY jumper").get() == jolly
+        ...     assert Horse.filter(name="jolly jumper").get() == jolly
+        ...     assert not Horse.filter(name="JOLLY jumper")
+        """
         qs = self.copy()
         qs._add_filters(kwargs, search=True)
         return qs
@@ -117,9 +144,13 @@ class QuerySet:
             self.filters[name] = (value, search)
 
     def order(self, *args, **kwargs):
-        """A copy in another order: ``order(sheraf.DESC)`` by identifier,
+        """A copy in another order: ``order(sheraf.DESC)`` in the reverse
+        order of the QuerySet's index (identifiers by default),
         ``order(name=sheraf.ASC, age=sheraf.DESC)`` by attributes, the first
-        one first. ``None`` values come last."""
+        one first. Instances without a value (``None``, or the empty value
+        of an attribute whose index leaves it out, like ``""`` for strings)
+        come last, in either direction.
+        """
         if len(args) > 1:
             raise InvalidOrderException("Only one 'order' positional parameter is allowed.")
         if self.model is None and (args or not kwargs):
@@ -131,14 +162,19 @@ class QuerySet:
             orders[self._index_name] = args[0]
         orders.update(kwargs)
         for name, direction in orders.items():
-            if self.model is not None and name not in self.model.attributes:
-                raise InvalidOrderException(f"{self.model.__name__} has no attribute {name}")
             if direction not in (ASC, DESC):
                 raise InvalidOrderException(
                     f"Parameter {name} has an invalid order value {direction!r}"
                 )
             if name in self.orders:
                 raise InvalidOrderException("Some order parameters appeared twice")
+            if self.model is not None and name not in self.model.attributes:
+                if name != self._index_name:
+                    raise InvalidOrderException(f"{self.model.__name__} has no attribute {name}")
+                if len(self.orders) + len(orders) > 1:
+                    raise InvalidOrderException(
+                        f"The order of the index {name!r} cannot be combined with others."
+                    )
         qs = self.copy()
         qs.orders.update(orders)
         return qs
@@ -184,21 +220,26 @@ class QuerySet:
 
     def exists(self):
         """Whether the query finds at least one instance."""
-        return next(self.copy(), None) is not None
+        qs = self.copy()
+        if qs._slice is None:
+            qs.orders = {}
+        return next(qs, None) is not None
 
     __bool__ = exists
 
     def count(self):
-        """The number of instances, counted without reading them when an
-        index can tell."""
+        """The number of instances. Without predicates, filters that indexes
+        answer are counted without reading any instance."""
         qs = self.copy()
-        if qs._iterable is None and qs.model is not None and not qs._predicates and qs._slice is None:
-            if not qs.filters:
-                return qs.model.count()
-            lookups = qs._index_lookups()
-            if lookups is not None and len(lookups) == len(qs.filters) == 1:
-                return len(lookups[0])
-        return sum(1 for _ in qs)
+        if qs._iterable is not None or qs.model is None or qs._slice is not None:
+            return sum(1 for _ in qs)
+        if not qs.filters and not qs._predicates:
+            return qs.model.count()
+        qs.orders = {}
+        entries, checks, _ = qs._plan()
+        if not checks:
+            return sum(1 for _ in entries)
+        return sum(1 for _ in _checked(qs.model, entries, checks))
 
     __len__ = count
 
@@ -245,20 +286,16 @@ class QuerySet:
     # Evaluation.
 
     def _evaluate(self):
-        if self._iterable is not None:
-            instances = iter(self._iterable)
-            checks = [self._checks_of(self.filters)]
-        elif self.model is None:
-            instances = iter(())
-            checks = []
+        if self.model is None or self._iterable is not None:
+            instances = iter(() if self._iterable is None else self._iterable)
+            checks = [_ConditionByClass(name, *f).matches for name, f in self.filters.items()]
+            checks += self._predicates
+            instances = _checked_instances(instances, checks)
+            ordered = not self.orders
         else:
-            instances, unchecked = self._source()
-            checks = [self._checks_of(unchecked)]
-        checks.extend(self._predicates)
-        if any(checks):
-            instances = (i for i in instances if all(check(i) for check in checks if check))
-
-        if self.orders and not self._ordered_by_source:
+            entries, checks, ordered = self._plan()
+            instances = _checked(self.model, entries, checks)
+        if not ordered:
             instances = iter(_sorted(instances, self.orders))
         if self._slice is not None:
             instances = itertools.islice(
@@ -266,147 +303,356 @@ class QuerySet:
             )
         return instances
 
-    _ordered_by_source = False
-
-    def _source(self):
-        """Instances, and the filters they have not been checked against."""
+    def _plan(self):
+        """How to read the query: the ``(identifier, record)`` pairs to read,
+        the checks each instance must pass, and whether the pairs come in
+        the order asked for."""
         model = self.model
-        lookups = self._index_lookups()
-        if lookups is not None:
-            identifiers = set.intersection(*(set(found) for found in lookups))
-            records = {}
-            for found in lookups:
-                records.update(found)
-            first_order = next(iter(self.orders.items()), None)
-            if first_order and first_order[0] == model.primary_key() and len(self.orders) == 1:
-                self._ordered_by_source = True
-                identifiers = sorted(identifiers, reverse=first_order[1] == DESC)
-            instances = (model._decorate_found(records[i], i) for i in identifiers)
-            return instances, self._unindexed_filters()
-
-        streamed = self._ordered_stream()
-        if streamed is not None:
-            self._ordered_by_source = True
-            return streamed, self.filters
-
-        by_index_only = set(self.orders) <= {self._index_name}
-        reverse = by_index_only and self.orders.get(self._index_name) == DESC
-        self._ordered_by_source = by_index_only
-        pairs = model._iter_records(self._index_name, reverse=reverse)
-        return (model._decorate_found(r, i) for i, r in pairs), self.filters
-
-    def _usable_index(self, name):
-        model = self.model
-        index = model.indexes.get(name)
-        if index is None or not index.auto:
-            return None
-        root = model._index_root()
-        if root is None or root.data.get(index.key) is None:
-            return None
-        return index
-
-    def _index_lookups(self):
-        """For each filter an index can answer, the ``{identifier: record}``
-        it finds; ``None`` if no filter can use an index."""
+        checks = []
         lookups = []
         for name, (value, search) in self.filters.items():
-            index = self._usable_index(name)
-            if index is None:
-                continue
-            keys = index.search_keys(self.model, value) if search else {value}
-            lookups.append(self._records_under(index, keys))
-        return lookups or None
+            condition = _condition(model, name, value, search)
+            lookup = condition.lookup()
+            if lookup is None or not condition.exact:
+                checks.append(condition.matches)
+            if lookup is not None:
+                lookups.append(lookup)
+        checks += self._predicates
 
-    def _records_under(self, index, keys):
-        model = self.model
-        tree = model._index_root().data[index.key]
-        primary = model._primary_attribute
-        found = {}
-        for key in keys:
-            try:
-                entry = tree[key]
-            except (KeyError, TypeError):
-                continue
-            if index.primary:
-                found[key] = entry
-            elif index.unique:
-                found[primary.read_raw(model._decorate(entry))] = entry
-            else:
-                found.update(entry.items())
-        return found
+        stream = _ordered_stream(model, self.orders, self._index_name)
+        if not lookups:
+            if stream is not None:
+                return stream(), checks, True
+            return _index_entries(model, self._index_name), checks, not self.orders
 
-    def _unindexed_filters(self):
-        return {name: f for name, f in self.filters.items() if self._usable_index(name) is None}
+        smallest = None
+        if len(lookups) > 1 or stream is not None:
+            sizes = [lookup.size(SIZE_PROBE) for lookup in lookups]
+            lookups = [lookup for _, lookup in sorted(zip(sizes, lookups), key=_first)]
+            smallest = min(sizes)
+        sortable = all(name in model.attributes for name in self.orders)
+        if stream is not None and (not sortable or smallest >= SIZE_PROBE):
+            entries, others, ordered = stream(), lookups, True
+        else:
+            entries, others, ordered = lookups[0].entries(), lookups[1:], not self.orders
+        if others:
+            entries = (e for e in entries if all(lookup.holds(*e) for lookup in others))
+        return entries, checks, ordered
 
-    def _ordered_stream(self):
-        """Instances in the first order, read from a plain index, followed by
-        those it does not hold; ``None`` if there is no such index."""
-        if len(self.orders) != 1:
+
+# Conditions: what a filter asks, checked on an instance or looked up in an
+# index.
+
+
+def _condition(model, name, value, search):
+    index = model.indexes.get(name)
+    if search:
+        return _KeyCondition(model, index, _search_keys(model, index, value))
+    if index is not None and (not index.is_plain or name not in model.attributes):
+        return _KeyCondition(model, index, [value])
+    return _ValueCondition(model, model.attributes[name], value)
+
+
+def _search_keys(model, index, value):
+    try:
+        return index.search_keys(model, value)
+    except (TypeError, ValueError):
+        return []
+
+
+class _KeyCondition:
+    """The index files the instance under one of the keys."""
+
+    exact = True
+
+    def __init__(self, model, index, keys):
+        self.model = model
+        self.index = index
+        self.keys = keys
+        try:
+            self.key_set = set(keys)
+        except TypeError:
+            self.key_set = set()
+
+    def matches(self, instance):
+        return not self.key_set.isdisjoint(self.index.index_keys(instance))
+
+    def lookup(self):
+        if not self.key_set:
+            return _NOTHING_FOUND
+        return _Lookup.of(self.model, self.index, self.keys)
+
+
+class _ValueCondition:
+    """The attribute holds the value, compared as stored."""
+
+    def __init__(self, model, attribute, value):
+        self.model = model
+        self.attribute = attribute
+        self.value = value
+        try:
+            self.expected = attribute.serialize(value)
+        except (TypeError, ValueError):
+            self.expected = _MISSING
+        self.exact = False
+
+    def matches(self, instance):
+        return self.expected is not _MISSING and self.attribute.read_raw(instance) == self.expected
+
+    def lookup(self):
+        """The plain index of the attribute, when it holds every instance
+        that has the value."""
+        if self.expected is _MISSING:
+            self.exact = True
+            return _NOTHING_FOUND
+        index = self.model._plain_indexes.get(self.attribute.name)
+        if index is None:
             return None
-        name, direction = next(iter(self.orders.items()))
-        index = self._usable_index(name)
-        model = self.model
-        if (
-            index is None
-            or index.primary
-            or len(index.attributes) != 1
-            or index.default_index_keys_func is not None
-            or index.grouped_index_keys_funcs
-        ):
+        try:
+            keys = list(self.attribute.index_keys(self.value))
+        except (TypeError, ValueError):
             return None
-        tree = model._index_root().data[index.key]
-        reverse = direction == DESC
-        primary = model._primary_attribute
-
-        def stream():
-            seen = set()
-            for _key, entry in reversed(tree.items()) if reverse else tree.items():
-                pairs = (
-                    [(primary.read_raw(model._decorate(entry)), entry)]
-                    if index.unique
-                    else entry.items()
-                )
-                for identifier, record in pairs:
-                    seen.add(identifier)
-                    yield model._decorate_found(record, identifier)
-            for identifier, record in model._iter_records():
-                if identifier not in seen:
-                    yield model._decorate_found(record, identifier)
-
-        return stream()
-
-    def _checks_of(self, filters):
-        if not filters:
+        if not keys or not all(index.keeps(key) for key in keys):
             return None
-        compared = [(name, value) for name, (value, search) in filters.items() if not search]
-        searched = [(name, value) for name, (value, search) in filters.items() if search]
+        self.exact = len(keys) == 1 and _equal(keys[0], self.expected)
+        return _Lookup.of(self.model, index, keys)
 
-        def check(instance):
-            for name, value in compared:
-                if name in instance.attributes:
-                    if getattr(instance, name) != value:
-                        return False
-                elif value not in instance.index_keys(name):
-                    return False
-            for name, value in searched:
-                wanted = instance.indexes[name].search_keys(type(instance), value)
-                if not wanted & instance.index_keys(name):
-                    return False
-            return True
 
-        return check
+class _ConditionByClass:
+    """A condition on the instances of a QuerySet over an iterable, which
+    may come from several models."""
+
+    def __init__(self, name, value, search):
+        self.name = name
+        self.value = value
+        self.search = search
+        self.conditions = {}
+
+    def matches(self, instance):
+        model = type(instance)
+        condition = self.conditions.get(model)
+        if condition is None:
+            condition = self.conditions[model] = _condition(
+                model, self.name, self.value, self.search
+            )
+        return condition.matches(instance)
+
+
+def _equal(a, b):
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+class _Lookup:
+    """What an index files under some keys, as ``(identifier, record)``
+    pairs."""
+
+    def __init__(self, model, index, found):
+        self.model = model
+        self.index = index
+        self.found = found
+
+    @classmethod
+    def of(cls, model, index, keys):
+        """The lookup of ``keys`` in ``index``, ``None`` if queries cannot
+        use the index."""
+        tree = model._tree(index.key) if index.auto else None
+        if tree is None:
+            return None
+        found = ((key, _tree_get(tree, key)) for key in keys)
+        return cls(model, index, [(key, entry) for key, entry in found if entry is not _MISSING])
+
+    def entries(self):
+        pairs = itertools.chain.from_iterable(
+            _entries_under(self.model, self.index, key, entry) for key, entry in self.found
+        )
+        return pairs if len(self.found) < 2 else _unique_entries(pairs)
+
+    def holds(self, identifier, record):
+        if self.index.primary:
+            return any(key == identifier for key, _ in self.found)
+        if self.index.unique:
+            return any(entry is record for _, entry in self.found)
+        return any(identifier in bucket for _, bucket in self.found)
+
+    def size(self, limit):
+        """The number of entries, counted up to ``limit``."""
+        if self.index.unique:
+            return len(self.found)
+        keys = itertools.chain.from_iterable(bucket.keys() for _, bucket in self.found)
+        return sum(1 for _ in itertools.islice(keys, limit))
+
+
+class _NothingFound:
+    """The lookup of a value no instance can have."""
+
+    def entries(self):
+        return iter(())
+
+    def holds(self, identifier, record):
+        return False
+
+    def size(self, limit):
+        return 0
+
+
+_NOTHING_FOUND = _NothingFound()
+
+
+def _first(pair):
+    return pair[0]
+
+
+def _tree_get(tree, key):
+    try:
+        return tree[key]
+    except (KeyError, TypeError):
+        return _MISSING
+
+
+def _entries_under(model, index, key, entry):
+    """The ``(identifier, record)`` pairs ``index`` files under ``key``."""
+    if index.primary:
+        return ((key, entry),)
+    if index.unique:
+        return ((model._primary_attribute.read_raw(model._decorate(entry)), entry),)
+    return entry.items()
+
+
+def _unique_entries(entries):
+    seen = set()
+    for identifier, record in entries:
+        if identifier not in seen:
+            seen.add(identifier)
+            yield identifier, record
+
+
+# Orders.
+
+
+def _ordered_stream(model, orders, index_name):
+    """A function that gives the ``(identifier, record)`` pairs in the order
+    asked, read from an index; ``None`` if the order needs a sort."""
+    if len(orders) != 1:
+        return None
+    ((name, direction),) = orders.items()
+    reverse = direction == DESC
+    index = model._plain_indexes.get(name)
+    if index is not None and model._tree(index.key) is not None:
+        attribute = model.attributes[name]
+        # An index that leaves out empty values which sort among the
+        # others, like 0 for numbers, cannot give the order.
+        if index.nullok or not attribute.nullok:
+            skip_key = functools.partial(_has_no_value, attribute)
+            return functools.partial(_index_entries, model, index.key, reverse, skip_key)
+    if name == index_name:
+        return functools.partial(_index_entries, model, index_name, reverse)
+    return None
+
+
+def _index_entries(model, index_name, reverse=False, skip_key=None):
+    """Every ``(identifier, record)`` pair, in the order of the index
+    ``index_name``: those it files (except under keys ``skip_key`` says to
+    skip) without repetition, then the others, by identifier."""
+    index = model.indexes[index_name]
+    primary_tree = model._tree(model.primary_key())
+    tree = model._tree(index.key)
+    if primary_tree is None:
+        return
+    if tree is None:
+        tree = primary_tree
+        index = model.indexes[model.primary_key()]
+    items = _descending_items(tree) if reverse else tree.items()
+    if index.primary:
+        yield from items
+        return
+    seen = set()
+    for key, entry in items:
+        if skip_key is not None and skip_key(key):
+            continue
+        for identifier, record in _entries_under(model, index, key, entry):
+            if identifier not in seen:
+                seen.add(identifier)
+                yield identifier, record
+    if len(seen) < model.count():
+        for identifier, record in primary_tree.items():
+            if identifier not in seen:
+                yield identifier, record
+
+
+def _descending_items(tree):
+    """The items of a BTree from the last one, read node by node, where
+    ``reversed(tree.items())`` would first count them, reading every
+    bucket. It follows the pickled state of BTrees: ``None`` when empty,
+    ``((bucket_state,),)`` for a single bucket kept inline, else
+    ``((child, key, child, ..., child), first_bucket)``."""
+    state = tree.__getstate__()
+    if state is None:
+        return
+    if len(state) == 1:
+        yield from _reversed_pairs(state[0][0][0])
+        return
+    for child in reversed(state[0][::2]):
+        if isinstance(child, tree._bucket_type):
+            yield from _reversed_pairs(child.__getstate__()[0])
+        else:
+            yield from _descending_items(child)
+
+
+def _reversed_pairs(flat_items):
+    for position in range(len(flat_items) - 2, -1, -2):
+        yield flat_items[position], flat_items[position + 1]
 
 
 def _sorted(instances, orders):
+    """``instances`` sorted by the stored values of the attributes of
+    ``orders``, the first one first, those without a value last."""
     ordered = list(instances)
     for name, direction in reversed(list(orders.items())):
-        getter = operator.attrgetter(name)
-        nones = [i for i in ordered if getter(i) is None]
-        valued = sorted(
-            (i for i in ordered if getter(i) is not None), key=getter, reverse=direction == DESC
-        )
-        ordered = valued + nones
+        valued = []
+        empty = []
+        for instance in ordered:
+            attribute = instance.attributes[name]
+            raw = attribute.read_raw(instance)
+            (empty if _has_no_value(attribute, raw) else valued).append((raw, instance))
+        valued.sort(key=_first, reverse=direction == DESC)
+        ordered = [instance for _, instance in itertools.chain(valued, empty)]
     return ordered
+
+
+def _has_no_value(attribute, raw):
+    """Whether ``raw`` stands for no value: ``None``, the way the attribute
+    stores ``None``, or its empty value when it does not index it."""
+    if raw is None:
+        return True
+    none_raw = _stored_none(attribute)
+    if none_raw is not None and _equal(raw, none_raw):
+        return True
+    return not attribute.nullok and not raw
+
+
+@functools.lru_cache(maxsize=None)
+def _stored_none(attribute):
+    try:
+        return attribute.serialize(None)
+    except (TypeError, ValueError):
+        return None
+
+
+# Reading instances.
+
+
+def _checked(model, entries, checks):
+    instances = (model._decorate_found(record, identifier) for identifier, record in entries)
+    return _checked_instances(instances, checks)
+
+
+def _checked_instances(instances, checks):
+    if not checks:
+        return instances
+    return (i for i in instances if all(check(i) for check in checks))
 
 
 def _unique(iterable):

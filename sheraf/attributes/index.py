@@ -5,6 +5,8 @@ import inspect
 
 from BTrees.OOBTree import OOBTree
 
+_KEY_COLLECTIONS = (set, frozenset, list, tuple, dict)
+
 
 class Index:
     """Files model instances by keys computed from attributes, so that
@@ -20,17 +22,26 @@ class Index:
     :param unique: at most one instance per key; a second one raises
         :class:`~sheraf.exceptions.UniqueIndexException`. Implied by
         ``primary``.
-    :param key: the index name; the model attribute name by default.
-    :param index_keys_func: a function of the attribute value(s) that returns
-        the key, or a collection of keys, to file the instance under. The
-        attribute's own ``index_keys`` by default.
+    :param key: the index name; the name of the model attribute that holds
+        the index (or of the indexed attribute) by default.
+    :param index_keys_func: a function of an attribute value that returns
+        the key, or a collection of keys, to file the instance under; it may
+        take the model instance first. The attribute's own
+        :meth:`~sheraf.attributes.base.Attribute.index_keys` by default.
+        ``values`` is another name for it.
     :param search_keys_func: a function of a searched value that returns the
-        key(s) to look up. ``index_keys_func`` by default.
+        key(s) to look up, in the order results should come. By default
+        ``index_keys_func``, or the attributes' own
+        :meth:`~sheraf.attributes.base.Attribute.search_keys`. ``search`` is
+        another name for it.
     :param mapping: the BTree class that stores the index.
     :param primary: the index that identifies instances (``id``).
-    :param nullok: index empty values ("", 0...). ``True`` by default.
-    :param noneok: index ``None`` (when ``nullok``). ``False`` by default.
-    :param auto: keep the index up to date when attributes change.
+    :param nullok: index empty keys (``""``, ``0``...). ``True`` by default.
+    :param noneok: index the ``None`` key. ``False`` by default.
+    :param auto: keep the index up to date when attributes change; an index
+        that is not is only built by
+        :meth:`~sheraf.models.indexation.BaseIndexedModel.index_table_rebuild`,
+        and queries do not use it.
 
     >>> class Cowboy(sheraf.Model):
     ...     table = "index_doc_cowboys"
@@ -40,7 +51,7 @@ class Index:
     ...
     >>> with sheraf.connection():
     ...     george = Cowboy.create(first_name="George", last_name="Abitbol")
-    ...     Cowboy.search(names="abitbol").get() == george
+    ...     Cowboy.search(names="ABITBOL").get() == george
     True
     """
 
@@ -65,127 +76,167 @@ class Index:
         self.unique = unique or primary
         self.primary = primary
         self.key = key
-        self.default_index_keys_func = index_keys_func or values
-        self._search_keys_func = search_keys_func or search or self.default_index_keys_func
-        self.grouped_index_keys_funcs = []
         self.mapping = mapping or self.default_mapping
         self.nullok = True if nullok is None else nullok
         self.noneok = False if noneok is None else noneok
         self.auto = auto
+        self._default_func = _KeysFunction.of(index_keys_func or values, 1)
+        self._search_func = _KeysFunction.of(search_keys_func or search, 1)
+        self._grouped_funcs = []
 
     def __repr__(self):
         flags = " primary" if self.primary else ""
         return f"<Index key={self.key} unique={self.unique}{flags}>"
 
-    def index_keys_func(self, *args):
-        """Decorate the function that computes index keys: for every
-        attribute of the index, or, given attributes (or names), for those
-        together, the function then taking their values in that order.
-        The function may take the model instance first."""
-        if len(args) == 1 and callable(args[0]) and not _is_attribute_ref(args[0]):
-            self.default_index_keys_func = args[0]
-            if self._search_keys_func is None:
-                self._search_keys_func = args[0]
-            return args[0]
+    # Declaration.
 
-        def wrapper(func):
-            self.grouped_index_keys_funcs.append((list(args), func))
+    def index_keys_func(self, *attributes):
+        """Decorate the function that computes the index keys.
+
+        Without arguments, it is called with the value of each attribute of
+        the index in turn. Given attributes (or their names), it is called
+        once with their values, in that order, and the other attributes keep
+        the default function. It may take the model instance first.
+
+        >>> class Cowboy(sheraf.Model):
+        ...     table = "index_keys_func_cowboys"
+        ...     first_name = sheraf.StringAttribute()
+        ...     last_name = sheraf.StringAttribute()
+        ...     nickname = sheraf.StringAttribute()
+        ...     names = sheraf.Index(first_name, last_name, nickname)
+        ...
+        ...     @names.index_keys_func
+        ...     def lowercase(self, value):
+        ...         return value.lower()
+        ...
+        ...     @names.index_keys_func(first_name, "last_name")
+        ...     def full_name(self, first, last):
+        ...         return f"{first} {last}".lower()
+        ...
+        >>> with sheraf.connection():
+        ...     george = Cowboy.create(
+        ...         first_name="George", last_name="Abitbol", nickname="Georgy"
+        ...     )
+        ...     sorted(george.index_keys("names"))
+        ['george abitbol', 'georgy']
+        """
+        if len(attributes) == 1 and callable(attributes[0]):
+            return self.index_keys_func()(attributes[0])
+
+        def decorate(func):
+            if attributes:
+                group = list(attributes)
+                self._grouped_funcs.append((group, _KeysFunction(func, len(group))))
+            else:
+                self._default_func = _KeysFunction(func, 1)
             return func
 
-        return wrapper
+        return decorate
 
-    def search_keys_func(self, func):
+    def search_keys_func(self, *args):
         """Decorate the function that computes the keys to look up for a
-        searched value."""
-        self._search_keys_func = func
-        return func
+        searched value; it may take the model class first."""
+
+        def decorate(func):
+            self._search_func = _KeysFunction(func, 1)
+            return func
+
+        return decorate(args[0]) if args else decorate
 
     def resolve(self, attributes_by_name):
         """Replace attribute names by the attributes of the model."""
-        self.attributes = [_resolve(a, attributes_by_name, self) for a in self.attributes]
-        self.grouped_index_keys_funcs = [
-            ([_resolve(a, attributes_by_name, self) for a in group], func)
-            for group, func in self.grouped_index_keys_funcs
+        if not self.attributes:
+            raise AttributeError(f"Index {self.key!r} indexes no attribute.")
+        self.attributes = [self._resolve(a, attributes_by_name) for a in self.attributes]
+        self._grouped_funcs = [
+            ([self._resolve(a, attributes_by_name) for a in group], func)
+            for group, func in self._grouped_funcs
         ]
+
+    def _resolve(self, attribute, attributes_by_name):
+        if not isinstance(attribute, str):
+            return attribute
+        try:
+            return attributes_by_name[attribute]
+        except KeyError:
+            raise AttributeError(
+                f"Index {self.key!r} names {attribute!r}, which is not an "
+                "attribute of the model."
+            ) from None
+
+    @property
+    def is_plain(self):
+        """Whether the index files each instance under its attribute's own
+        keys: one attribute, no function of its own."""
+        return (
+            len(self.attributes) == 1
+            and self._default_func is None
+            and not self._grouped_funcs
+        )
+
+    # Keys.
+
+    def keeps(self, key):
+        """Whether the index files instances under ``key``, according to
+        ``noneok`` and ``nullok``."""
+        if key is None:
+            return self.noneok
+        return self.nullok or bool(key)
 
     def index_keys(self, model):
         """The keys ``model`` is filed under."""
-        grouped = {a for group, _ in self.grouped_index_keys_funcs for a in group}
+        grouped = [attribute for group, _ in self._grouped_funcs for attribute in group]
         keys = set()
         for attribute in self.attributes:
             if attribute in grouped or not attribute.is_created(model):
                 continue
             value = attribute.read(model)
-            func = self.default_index_keys_func
-            keys |= _as_keys(_call(func, model, value) if func else attribute.index_keys(value))
-        for group, func in self.grouped_index_keys_funcs:
+            if self._default_func is None:
+                keys.update(attribute.index_keys(value))
+            else:
+                keys.update(self._default_func(model, value))
+        for group, func in self._grouped_funcs:
             if all(attribute.is_created(model) for attribute in group):
-                values = [attribute.read(model) for attribute in group]
-                keys |= _as_keys(_call(func, model, *values))
-        return self._keep_indexable(keys)
+                keys.update(func(model, *(attribute.read(model) for attribute in group)))
+        return {key for key in keys if self.keeps(key)}
 
     def search_keys(self, model_class, value):
-        """The keys to look up to find instances whose value is ``value``."""
-        if self._search_keys_func is not None:
-            return _as_keys(_call(self._search_keys_func, model_class, value))
-        return set().union(*(a.search_keys(value) for a in self.attributes))
-
-    def _keep_indexable(self, keys):
-        if not self.nullok:
-            return {key for key in keys if key}
-        if not self.noneok:
-            return {key for key in keys if key is not None}
-        return keys
+        """The keys to look up to find instances by ``value``, without
+        repetition, in the order results should come."""
+        func = self._search_func or self._default_func
+        if func is not None:
+            keys = func(model_class, value)
+        else:
+            keys = [key for a in self.attributes for key in a.search_keys(value)]
+        return list(dict.fromkeys(keys))
 
 
-def _is_attribute_ref(candidate):
-    from sheraf.attributes.base import Attribute
+class _KeysFunction:
+    """A user function that computes keys from attribute values, called with
+    the model (or model class) first when it wants it."""
 
-    return isinstance(candidate, Attribute)
+    __slots__ = ("func", "wants_model")
 
+    def __init__(self, func, values_count):
+        self.func = func
+        self.wants_model = _required_arguments(func) > values_count
 
-def _resolve(attribute, attributes_by_name, index):
-    if not isinstance(attribute, str):
-        return attribute
-    try:
-        return attributes_by_name[attribute]
-    except KeyError:
-        raise AttributeError(
-            f"Index {index.key!r} names {attribute!r}, which is not an attribute "
-            "of the model."
-        ) from None
+    @classmethod
+    def of(cls, func, values_count):
+        return None if func is None else cls(func, values_count)
 
-
-def _call(func, model, *values):
-    """Call ``func`` with the values, and the model first if it wants it."""
-    if _required_arguments(func) > len(values):
-        return func(model, *values)
-    return func(*values)
-
-
-_REQUIRED_ARGUMENTS = {}
+    def __call__(self, model, *values):
+        result = self.func(model, *values) if self.wants_model else self.func(*values)
+        return result if isinstance(result, _KEY_COLLECTIONS) else (result,)
 
 
 def _required_arguments(func):
     try:
-        return _REQUIRED_ARGUMENTS[func]
-    except KeyError:
-        pass
-    try:
         parameters = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):
-        count = 0
-    else:
-        count = sum(
-            1
-            for p in parameters
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-        )
-    _REQUIRED_ARGUMENTS[func] = count
-    return count
-
-
-def _as_keys(result):
-    if isinstance(result, (set, frozenset, list, tuple, dict)):
-        return set(result)
-    return {result}
+        return 0
+    return sum(
+        1
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    )

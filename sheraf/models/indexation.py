@@ -7,9 +7,18 @@ its database: a :class:`~sheraf.types.SmallDict` named after the model's
 to the record of one instance; a multiple index maps a key to a BTree of
 the records filed under it, by primary key. The number of instances is a
 :class:`BTrees.Length.Length`, so that counting never scans the table.
+
+Every write to the indexes is checked first: a key a unique index already
+holds for another instance raises
+:class:`~sheraf.exceptions.UniqueIndexException`, a key an index cannot
+hold raises :class:`TypeError`, and in both cases nothing is written.
+Two transactions that file the same key at once conflict when the second
+one commits, since both change the same BTree bucket.
 """
 
 import itertools
+import os
+import sys
 import warnings
 
 from BTrees.Length import Length
@@ -35,30 +44,40 @@ from sheraf.types.smalldict import SmallDict
 
 LENGTH_KEY = "__length__"
 _MISSING = object()
+_SHERAF_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class BaseIndexedModelMetaclass(BaseModelMetaclass):
-    """Gathers the indexes of a model and checks it has one primary key."""
+    """Gathers the indexes of a model, those of its attributes and those
+    declared as class attributes, and checks it has one primary key."""
 
     def __new__(mcs, name, bases, attrs):
         klass = super().__new__(mcs, name, bases, attrs)
         indexes = {}
-        for owner in reversed(klass.__mro__):
-            for index_name, index in vars(owner).items():
-                if isinstance(index, Index):
-                    index.key = index.key or index_name
-                    index.resolve(klass.attributes)
-                    indexes[index.key] = index
         for attribute in klass.attributes.values():
-            for index_key, index in list(attribute.indexes.items()):
-                index.key = index_key or attribute.name
-                indexes[index.key] = index
-                attribute.lazy = False
+            for index in attribute.indexes.values():
+                index.key = index.key or attribute.name
+            attribute.indexes = {index.key: index for index in attribute.indexes.values()}
+            indexes.update(attribute.indexes)
+        for owner in reversed(klass.__mro__):
+            for member_name, member in vars(owner).items():
+                if isinstance(member, Index):
+                    member.key = member.key or member_name
+                    indexes[member.key] = member
         for index in indexes.values():
+            index.resolve(klass.attributes)
             for attribute in index.attributes:
                 attribute.lazy = False
-                attribute.indexes.setdefault(index.key, index)
         klass.indexes = indexes
+        klass._indexes_of_attribute = {
+            attribute_name: [
+                index
+                for index in indexes.values()
+                if attribute in index.attributes and not index.primary
+            ]
+            for attribute_name, attribute in klass.attributes.items()
+        }
+        klass._plain_indexes = _plain_indexes(klass.attributes, indexes)
 
         primaries = [key for key, index in indexes.items() if index.primary]
         if len(primaries) > 1:
@@ -67,10 +86,20 @@ class BaseIndexedModelMetaclass(BaseModelMetaclass):
                 f"{' and '.join(map(repr, primaries))}."
             )
         klass._primary_key = primaries[0] if primaries else None
-        klass._primary_attribute = (
-            indexes[primaries[0]].attributes[0] if primaries else None
-        )
+        klass._primary_attribute = indexes[primaries[0]].attributes[0] if primaries else None
         return klass
+
+
+def _plain_indexes(attributes, indexes):
+    """For each attribute, the index that files instances under its own
+    keys, which filters and orders on the attribute can use."""
+    plain = {}
+    for index in indexes.values():
+        if index.is_plain and index.auto:
+            attribute = index.attributes[0]
+            if attribute.name not in plain or index.key == attribute.name:
+                plain[attribute.name] = index
+    return {name: index for name, index in plain.items() if name in attributes}
 
 
 class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
@@ -98,15 +127,22 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         root[LENGTH_KEY] = Length()
         return root
 
+    @classmethod
+    def _tree(cls, index_key):
+        """The BTree of an index, ``None`` if it is not built."""
+        root = cls._index_root()
+        return None if root is None else root.data.get(index_key)
+
     # Reading.
 
     @classmethod
-    def _decorate_found(cls, record, primary_value):
+    def _decorate_found(cls, record, raw_identifier):
+        """An instance over ``record``, whose primary key is known."""
         instance = cls.__new__(cls)
         instance.mapping = record
         primary = cls._primary_attribute
         if primary.write_memoization:
-            instance.__dict__[primary.name] = primary.deserialize(primary_value)
+            instance.__dict__[primary.name] = primary.deserialize(raw_identifier)
         return instance
 
     @classmethod
@@ -119,8 +155,12 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         if args:
             return cls.indexes[cls.primary_key()], args[0]
         index_name, value = next(iter(kwargs.items()))
+        return cls._index(index_name), value
+
+    @classmethod
+    def _index(cls, index_name):
         try:
-            return cls.indexes[index_name], value
+            return cls.indexes[index_name]
         except KeyError:
             raise InvalidIndexException(
                 f"{index_name!r} is not an index of {cls.__name__}; its indexes "
@@ -128,30 +168,39 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             ) from None
 
     @classmethod
-    def _lookup(cls, index, value):
-        """The records ``value`` finds in ``index``, as ``(key, record)``
-        pairs; unique indexes find at most one."""
-        root = cls._index_root()
-        tree = None if root is None else root.data.get(index.key)
+    def _find(cls, index, value):
+        """The instances ``value`` designates in ``index``: those filed under
+        it, or else under its search keys (which, for instance, convert an
+        identifier given as a string)."""
+        tree = cls._tree(index.key)
         if tree is None:
+            yield from cls._find_by_scan(index, value)
             return
-        if index.primary:
-            record = _tree_get(tree, value)
-            if record is not _MISSING:
-                yield value, record
-                return
-        try:
-            keys = index.search_keys(cls, value)
-        except (TypeError, ValueError):
-            return
-        for key in keys:
-            found = _tree_get(tree, key)
-            if found is _MISSING:
+        entry = _tree_get(tree, value)
+        if entry is not _MISSING:
+            found = [(value, entry)]
+        else:
+            found = ((key, _tree_get(tree, key)) for key in _search_keys(cls, index, value))
+        for key, entry in found:
+            if entry is _MISSING:
                 continue
-            if index.unique:
-                yield key, found
+            if index.primary:
+                yield cls._decorate_found(entry, key)
+            elif index.unique:
+                yield cls._decorate(entry)
             else:
-                yield from found.items()
+                for identifier, record in entry.items():
+                    yield cls._decorate_found(record, identifier)
+
+    @classmethod
+    def _find_by_scan(cls, index, value):
+        if not cls.count():
+            return
+        _warn_outdated(cls, index.key)
+        keys = {value, *_search_keys(cls, index, value)}
+        for instance in cls.all():
+            if not keys.isdisjoint(index.index_keys(instance)):
+                yield instance
 
     @classmethod
     def read(cls, *args, **kwargs):
@@ -161,8 +210,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         :raise MultipleIndexException: for a multiple index.
         """
         if len(args) == 1 and not kwargs and cls._primary_key is not None:
-            root = cls._index_root()
-            tree = None if root is None else root.data.get(cls._primary_key)
+            tree = cls._tree(cls._primary_key)
             record = _MISSING if tree is None else _tree_get(tree, args[0])
             if record is not _MISSING:
                 return cls._decorate_found(record, args[0])
@@ -171,43 +219,36 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             raise MultipleIndexException(
                 f"{index.key!r} is a multiple index and cannot be used with 'read'"
             )
-        for key, record in cls._lookup(index, value):
-            if index.primary:
-                return cls._decorate_found(record, key)
-            return cls._decorate(record)
+        for instance in cls._find(index, value):
+            return instance
         raise ModelObjectNotFoundException(cls, value, index.key)
 
     @classmethod
     def read_these(cls, *args, **kwargs):
-        """The instances several identifiers designate, as a generator; an
-        unknown one raises :class:`ModelObjectNotFoundException`."""
+        """The instances several identifiers (or index values) designate, as
+        a generator; an unknown one raises
+        :class:`~sheraf.exceptions.ModelObjectNotFoundException`."""
         index, values = cls._check_args(args, kwargs)
         if index.unique:
             return (cls.read(**{index.key: value}) for value in values)
-        return itertools.chain.from_iterable(
-            (cls._decorate(record) for _, record in cls._lookup(index, value))
-            for value in values
-        )
+        return itertools.chain.from_iterable(cls._find(index, value) for value in values)
 
     @classmethod
     def read_these_valid(cls, *args, **kwargs):
         """Like :meth:`read_these`, skipping unknown identifiers."""
         index, values = cls._check_args(args, kwargs)
-        return (
-            cls._decorate(record)
-            for value in values
-            for _, record in cls._lookup(index, value)
-        )
+        return itertools.chain.from_iterable(cls._find(index, value) for value in values)
 
     @classmethod
     def exists(cls, *args, **kwargs):
         """Whether an identifier (or index value) designates an instance."""
         index, value = cls._check_args(args, kwargs)
-        return next(cls._lookup(index, value), None) is not None
+        return next(cls._find(index, value), None) is not None
 
     @classmethod
     def count(cls, index_name=None):
-        """The number of instances, or of keys of the index ``index_name``."""
+        """The number of instances, read from a counter; or the number of
+        keys of the index ``index_name``."""
         root = cls._index_root()
         if root is None:
             return 0
@@ -218,7 +259,8 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
 
     @classmethod
     def all(cls, index_name=None):
-        """A :class:`~sheraf.queryset.QuerySet` of every instance."""
+        """A :class:`~sheraf.queryset.QuerySet` of every instance, in the
+        order of the index ``index_name`` (the primary one by default)."""
         return sheraf.queryset.QuerySet(model_class=cls, primary_key=index_name)
 
     @classmethod
@@ -227,9 +269,9 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         return cls.all().filter(predicate, **kwargs)
 
     @classmethod
-    def search(cls, *args, **kwargs):
+    def search(cls, **kwargs):
         """Shortcut for ``Model.all().search(...)``."""
-        return cls.all().search(*args, **kwargs)
+        return cls.all().search(**kwargs)
 
     @classmethod
     def order(cls, *args, **kwargs):
@@ -242,26 +284,6 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         :meth:`~sheraf.queryset.QuerySet.get`."""
         return cls.filter(*args, **kwargs).get()
 
-    @classmethod
-    def _iter_records(cls, index_name=None, reverse=False):
-        """``(primary value, record)`` pairs in the order of an index."""
-        root = cls._index_root()
-        if root is None:
-            return iter(())
-        index = cls.indexes[index_name or cls.primary_key()]
-        tree = root.data.get(index.key)
-        if tree is None:
-            return iter(())
-        items = tree.items()
-        if reverse:
-            items = reversed(items)
-        if index.primary:
-            return iter(items)
-        primary = cls.indexes[cls.primary_key()].attributes[0]
-        if index.unique:
-            return ((primary.read_raw(cls._decorate(r)), r) for _, r in items)
-        return (pair for _, bucket in items for pair in bucket.items())
-
     # Creation, edition and deletion.
 
     @property
@@ -272,13 +294,11 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
     @property
     def raw_identifier(self):
         """The primary key as filed in the primary index."""
-        primary = self.indexes[self.primary_key()]
-        return next(iter(primary.index_keys(self)))
+        return type(self)._primary_attribute.read_raw(self)
 
     def initialize(self, raw_values):
         root = self._index_root(create=True)
-        primary = self.indexes[self.primary_key()]
-        primary_attribute = primary.attributes[0]
+        primary_attribute = type(self)._primary_attribute
         if primary_attribute.name not in raw_values:
             raw_values = {
                 primary_attribute.name: primary_attribute.serialize(
@@ -288,69 +308,23 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             }
         super().initialize(raw_values)
 
-        keys = self._keys_of_all_indexes(root)
-        self._check_unique(root, keys)
-        identifier = next(iter(keys[primary.key]))
-        for index_key, index_keys in keys.items():
-            _file(root.data[index_key], self.indexes[index_key], index_keys, self.mapping, identifier)
-        _length(root, primary.key).change(1)
-
-    def _keys_of_all_indexes(self, root):
-        keys = {}
-        for index_key, index in self.indexes.items():
-            if not index.auto or not self._index_is_up_to_date(root, index):
-                continue
-            keys[index_key] = index.index_keys(self)
-        if not keys.get(self.primary_key()):
+        trees = _built_trees(self, root, [i for i in self.indexes.values() if i.auto])
+        keys = {index: index.index_keys(self) for index in trees}
+        if not keys.get(self.indexes[self.primary_key()]):
             raise PrimaryKeyException(
                 f"A {self.__class__.__name__} needs a value for its primary key "
                 f"{self.primary_key()!r}."
             )
-        return keys
-
-    def _index_is_up_to_date(self, root, index):
-        if index.key in root.data:
-            return True
-        if not _length(root, self.primary_key())():
-            root[index.key] = index.mapping()
-            return True
-        warnings.warn(
-            f"{self.__class__.__name__}.{index.key} is a new index on a table "
-            "that already holds instances: it is not up to date, and instances "
-            "are not filed in it until you call "
-            f"{self.__class__.__name__}.index_table_rebuild({index.key!r}).",
-            IndexationWarning,
-            stacklevel=4,
-        )
-        return False
-
-    def _check_unique(self, root, keys_by_index):
-        for index_key, keys in keys_by_index.items():
-            index = self.indexes[index_key]
-            if not index.unique:
-                continue
-            tree = root.data[index_key]
-            for key in keys:
-                found = _tree_get(tree, key)
-                if found is not _MISSING and found is not self.mapping:
-                    if index.primary:
-                        message = (
-                            f"{self.__class__.__name__} {key!r} already exists, in "
-                            f"its primary index {index_key!r}"
-                        )
-                    else:
-                        message = (
-                            f"The key {key!r} is already present in the index "
-                            f"{index_key!r}"
-                        )
-                    raise UniqueIndexException(message)
+        _check_keys(trees, keys, self.mapping)
+        identifier = self.raw_identifier
+        for index, index_keys in keys.items():
+            _file(trees[index], index, index_keys, self.mapping, identifier)
+        _length(root, self.primary_key()).change(1)
 
     def set_attribute(self, name, value):
         attribute = self.attributes[name]
-        if not attribute.indexes:
-            return super().set_attribute(name, value)
-        if attribute.indexes.get(self.primary_key()) is not None and attribute.is_created(self):
-            if getattr(self, name) != value:
+        if attribute is type(self)._primary_attribute and attribute.is_created(self):
+            if self._serialize(attribute, value) != attribute.read_raw(self):
                 raise SherafException(
                     f"Attribute {name!r} has a primary index and cannot be edited."
                 )
@@ -358,35 +332,30 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         return super().set_attribute(name, value)
 
     def _write(self, attribute, raw):
-        if not attribute.indexes:
+        if not self._indexes_of_attribute.get(attribute.name):
             return super()._write(attribute, raw)
-        key = attribute.key(self)
-        previous = self.mapping.get(key, _MISSING)
-        self._reindex(attribute, lambda: super(BaseIndexedModel, self)._write(attribute, raw), previous, key)
+        return self._reindex(attribute, lambda: super(BaseIndexedModel, self)._write(attribute, raw))
 
     def _erase(self, attribute):
-        if not attribute.indexes:
+        if not self._indexes_of_attribute.get(attribute.name):
             return super()._erase(attribute)
+        return self._reindex(attribute, lambda: super(BaseIndexedModel, self)._erase(attribute))
+
+    def _reindex(self, attribute, change):
+        """Apply ``change`` to the value of ``attribute``, and move this
+        instance in the indexes of the attribute; if an index refuses a new
+        key, put the value back and raise."""
+        indexes = [i for i in self._indexes_of_attribute[attribute.name] if i.auto]
+        trees = _built_trees(self, self._index_root(create=True), indexes)
         key = attribute.key(self)
         previous = self.mapping.get(key, _MISSING)
-        self._reindex(attribute, lambda: super(BaseIndexedModel, self)._erase(attribute), previous, key)
-
-    def _reindex(self, attribute, change, previous, key):
-        """Apply ``change`` to the record and move this instance in the
-        indexes of ``attribute``; undo it if a unique index refuses."""
-        root = self._index_root(create=True)
-        indexes = [
-            index
-            for index in attribute.indexes.values()
-            if index.auto and not index.primary and index.key in root.data
-        ]
-        old_keys = {index.key: index.index_keys(self) for index in indexes}
+        old_keys = {index: index.index_keys(self) for index in trees}
         change()
-        new_keys = {index.key: index.index_keys(self) for index in indexes}
-        added = {k: new_keys[k] - old_keys[k] for k in new_keys}
+        new_keys = {index: index.index_keys(self) for index in trees}
+        added = {index: new_keys[index] - old_keys[index] for index in trees}
         try:
-            self._check_unique(root, added)
-        except UniqueIndexException:
+            _check_keys(trees, added, self.mapping)
+        except (UniqueIndexException, TypeError):
             if previous is _MISSING:
                 self.mapping.pop(key, None)
             else:
@@ -394,19 +363,18 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             self.__dict__.pop(attribute.name, None)
             raise
         identifier = self.raw_identifier
-        for index in indexes:
-            tree = root.data[index.key]
-            _unfile(tree, index, old_keys[index.key] - new_keys[index.key], identifier)
-            _file(tree, index, added[index.key], self.mapping, identifier)
+        for index, tree in trees.items():
+            _unfile(tree, index, old_keys[index] - new_keys[index], self.mapping, identifier)
+            _file(tree, index, added[index], self.mapping, identifier)
 
     def _delete_record(self):
         root = self._index_root()
         if root is not None:
             identifier = self.raw_identifier
-            for index_key, index in self.indexes.items():
-                tree = root.data.get(index_key)
-                if tree is not None and index.auto:
-                    _unfile(tree, index, index.index_keys(self), identifier)
+            for index in self.indexes.values():
+                tree = root.data.get(index.key)
+                if tree is not None:
+                    _unfile(tree, index, index.index_keys(self), self.mapping, identifier)
             _length(root, self.primary_key()).change(-1)
         super()._delete_record()
 
@@ -422,38 +390,111 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
     # Index maintenance.
 
     @classmethod
-    def index_table_rebuild(cls, *index_names, callback=None):
-        """Build again the indexes ``index_names`` (all but the primary one
-        by default), from the instances of the table."""
+    def index_table_rebuild(cls, *index_names, callback=None, reset=True, start=None, end=None):
+        """Build the indexes ``index_names`` (all but the primary one by
+        default) from the instances of the table: needed when an index is
+        added to a table that already holds instances (see
+        :meth:`outdated_indexes`), or after changing how an index computes
+        its keys.
+
+        :param callback: called with the position and each instance; the
+            rebuild stops when it returns ``False``.
+        :param reset: start from empty indexes. With ``False``, instances
+            are added to the indexes as they are, so that a large table can
+            be indexed in several transactions, with ``start`` and ``end``.
+        :param start: the position of the first instance to index.
+        :param end: the position after the last instance to index.
+
+        With ``reset``, the new indexes replace the old ones only once every
+        instance is filed: if one breaks a unique index, the
+        :class:`~sheraf.exceptions.UniqueIndexException` leaves the old ones
+        untouched.
+        """
         root = cls._index_root(create=True)
-        indexes = [
-            index
-            for key, index in cls.indexes.items()
-            if not index.primary and (not index_names or key in index_names)
-        ]
-        for index in indexes:
-            root[index.key] = index.mapping()
-        for position, (identifier, record) in enumerate(cls._iter_records()):
-            instance = cls._decorate(record)
-            for index in indexes:
-                keys = index.index_keys(instance)
-                instance._check_unique(root, {index.key: keys})
-                _file(root.data[index.key], index, keys, record, identifier)
+        indexes = [cls._index(name) for name in index_names] or list(cls.indexes.values())
+        trees = {
+            index: _tree_to_rebuild(root, index, reset) for index in indexes if not index.primary
+        }
+        records = itertools.islice(cls._tree(cls.primary_key()).items(), start, end)
+        for position, (identifier, record) in enumerate(records):
+            instance = cls._decorate_found(record, identifier)
+            keys = {index: index.index_keys(instance) for index in trees}
+            _check_keys(trees, keys, record)
+            for index, index_keys in keys.items():
+                _file(trees[index], index, index_keys, record, identifier)
             if callback is not None and callback(position, instance) is False:
                 break
+        for index, tree in trees.items():
+            if root.data.get(index.key) is not tree:
+                root[index.key] = tree
+
+    @classmethod
+    def outdated_indexes(cls):
+        """The names of the indexes the table does not have, although it
+        holds instances: indexes added to the model since. Queries do not
+        use them, and instances are not filed in them, until
+        :meth:`index_table_rebuild` builds them.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "outdated_horses"
+        ...     name = sheraf.StringAttribute()
+        ...
+        >>> with sheraf.connection(commit=True):
+        ...     jolly = Horse.create(name="Jolly Jumper")
+        ...
+        >>> class Horse(sheraf.Model):
+        ...     table = "outdated_horses"
+        ...     name = sheraf.StringAttribute().index()
+        ...
+        >>> with sheraf.connection(commit=True):
+        ...     Horse.outdated_indexes()
+        ...     Horse.index_table_rebuild("name")
+        ...     Horse.outdated_indexes()
+        ['name']
+        []
+        """
+        root = cls._index_root()
+        if root is None or not _length(root, cls.primary_key())():
+            return []
+        return [key for key in cls.indexes if key not in root.data]
 
     def index_keys(self, index_name):
-        """The keys this instance is filed under in the index ``index_name``."""
-        return self.indexes[index_name].index_keys(self)
+        """The keys this instance is filed under in the index ``index_name``.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "index_keys_horses"
+        ...     name = sheraf.StringAttribute().index(values=str.lower)
+        ...
+        >>> with sheraf.connection():
+        ...     Horse.create(name="Jolly Jumper").index_keys("name")
+        {'jolly jumper'}
+        """
+        return self._index(index_name).index_keys(self)
 
     @classmethod
     def search_keys(cls, **kwargs):
         """The keys looked up in an index to find a value, given as
-        ``index_name=value``."""
+        ``index_name=value``.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "search_keys_horses"
+        ...     name = sheraf.StringAttribute().index(values=str.lower)
+        ...
+        >>> Horse.search_keys(name="Jolly Jumper")
+        {'jolly jumper'}
+        """
         if len(kwargs) != 1:
             raise TypeError("search_keys() takes exactly one index_name=value argument")
         index_name, value = next(iter(kwargs.items()))
-        return cls.indexes[index_name].search_keys(cls, value)
+        return set(cls._index(index_name).search_keys(cls, value))
+
+    def is_indexed_with(self, **kwargs):
+        """Whether :meth:`search` would find this instance with these
+        ``index_name=value`` arguments, computed without a query."""
+        return all(
+            not self.search_keys(**{name: value}).isdisjoint(self.index_keys(name))
+            for name, value in kwargs.items()
+        )
 
     # Comparison and display.
 
@@ -487,7 +528,7 @@ class IndexedModelMetaclass(BaseIndexedModelMetaclass):
         klass = super().__new__(mcs, name, bases, attrs)
         table = attrs.get("table")
         if table is not None:
-            qualname = f"{attrs['__module__']}.{attrs['__qualname__']}"
+            qualname = f"{klass.__module__}.{klass.__qualname__}"
             previous = IndexedModelMetaclass.tables.get(table)
             if previous is not None and previous[0].rsplit(".", 1)[-1] != name:
                 raise SameNameForTableException(
@@ -582,6 +623,58 @@ def _length(root, primary_key):
     return length
 
 
+def _search_keys(model_class, index, value):
+    """The search keys of ``value``; none for a value the index cannot
+    convert (a word where it expects a number, for instance)."""
+    try:
+        return index.search_keys(model_class, value)
+    except (TypeError, ValueError):
+        return []
+
+
+def _built_trees(instance, root, indexes):
+    """The BTrees of the indexes of ``indexes`` that the table has, by
+    index. On an empty table, missing ones are created; on a table with
+    instances, they are out of date, and a warning says so."""
+    trees = {}
+    for index in indexes:
+        tree = root.data.get(index.key)
+        if tree is None and not _length(root, instance.primary_key())():
+            tree = root[index.key] = index.mapping()
+        if tree is None:
+            _warn_outdated(type(instance), index.key)
+        else:
+            trees[index] = tree
+    return trees
+
+
+def _tree_to_rebuild(root, index, reset):
+    tree = None if reset else root.data.get(index.key)
+    return index.mapping() if tree is None else tree
+
+
+def _warn_outdated(model_class, index_key):
+    name = model_class.__name__
+    warnings.warn(
+        f"{name}.{index_key} is a new index on a table that already holds "
+        "instances: it is out of date, and neither filed in nor used until "
+        f"{name}.index_table_rebuild({index_key!r}) builds it.",
+        IndexationWarning,
+        stacklevel=_stacklevel_of_caller(),
+    )
+
+
+def _stacklevel_of_caller():
+    """The ``stacklevel`` of the first frame outside sheraf, for the caller
+    of this function."""
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_SHERAF_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def _tree_get(tree, key):
     try:
         return tree[key]
@@ -589,25 +682,51 @@ def _tree_get(tree, key):
         return _MISSING
 
 
+def _check_keys(trees, keys_by_index, record):
+    """Raise, before anything is written, if an index cannot file
+    ``record`` under its new keys: :class:`TypeError` for a key the index
+    cannot hold, :class:`~sheraf.exceptions.UniqueIndexException` for a key
+    a unique index holds for another record. ``trees`` and
+    ``keys_by_index`` map indexes to their BTrees and to the keys."""
+    for index, keys in keys_by_index.items():
+        tree = trees[index]
+        for key in keys:
+            try:
+                type(tree)()[key] = record
+                found = tree.get(key, _MISSING)
+            except TypeError as exc:
+                raise TypeError(f"The index {index.key!r} cannot hold the key {key!r}: {exc}") from exc
+            if index.unique and found is not _MISSING and found is not record:
+                if index.primary:
+                    raise UniqueIndexException(
+                        f"The identifier {key!r} is already used, in the primary "
+                        f"index {index.key!r}"
+                    )
+                raise UniqueIndexException(
+                    f"The key {key!r} is already present in the index {index.key!r}"
+                )
+
+
 def _file(tree, index, keys, record, identifier):
     for key in keys:
         if index.unique:
             tree[key] = record
-        else:
-            bucket = _tree_get(tree, key)
-            if bucket is _MISSING:
-                bucket = tree[key] = OOBTree()
-            bucket[identifier] = record
-
-
-def _unfile(tree, index, keys, identifier):
-    for key in keys:
-        if index.unique:
-            tree.pop(key, None)
             continue
         bucket = _tree_get(tree, key)
         if bucket is _MISSING:
+            bucket = tree[key] = OOBTree()
+        bucket[identifier] = record
+
+
+def _unfile(tree, index, keys, record, identifier):
+    for key in keys:
+        entry = _tree_get(tree, key)
+        if index.unique:
+            if entry is record:
+                del tree[key]
             continue
-        bucket.pop(identifier, None)
-        if not bucket:
+        if entry is _MISSING:
+            continue
+        entry.pop(identifier, None)
+        if not entry:
             del tree[key]
