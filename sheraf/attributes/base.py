@@ -60,6 +60,9 @@ class Attribute:
     # (creating or editing other instances): models then write it inside a
     # savepoint, undone if the operation fails.
     writes_elsewhere = False
+    # Whether writing a value makes other instances refer to the model
+    # instance: a new instance then writes it once it is created.
+    written_after_creation = False
 
     def __init__(
         self,

@@ -89,8 +89,9 @@ class EnumAttribute(Attribute):
         if isinstance(value, EnumMember):
             value = value.member
         if not isinstance(value, self.enum):
+            candidate = self.attribute.deserialize(self.attribute.serialize(value))
             try:
-                value = self.enum(self.attribute.deserialize(self.attribute.serialize(value)))
+                value = self.enum(candidate)
             except ValueError:
                 raise ValueError(f"not a {self.enum.__name__}") from None
         return self.attribute.serialize(value.value)

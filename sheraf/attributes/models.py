@@ -216,6 +216,7 @@ class ReverseModelAttribute(ModelReferences, Attribute):
     """
 
     writes_elsewhere = True
+    written_after_creation = True
 
     def __init__(self, model, attribute, **kwargs):
         kwargs["read_memoization"] = False
@@ -304,9 +305,12 @@ class ReverseModelAttribute(ModelReferences, Attribute):
     def _unlink(self, referent, model):
         attribute, _ = self._target()
         name = self.reverse_of
-        if isinstance(attribute, (ListAttribute, SetAttribute)):
+        if isinstance(attribute, ListAttribute):
             references = getattr(referent, name)
-            setattr(referent, name, [item for item in references if item != model])
+            while model in references:
+                references.remove(model)
+        elif isinstance(attribute, SetAttribute):
+            getattr(referent, name).discard(model)
         else:
             delattr(referent, name)
 

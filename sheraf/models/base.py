@@ -114,7 +114,13 @@ class BaseModel(metaclass=BaseModelMetaclass):
         with _undone_on_error(instance, cls._writes_elsewhere(kwargs)):
             raw_values = instance._serialize_all(kwargs)
             after_model = _call_callbacks(cls.cb_creation, instance)
+            later = {
+                name: raw_values.pop(name)
+                for name in list(raw_values)
+                if cls.attributes[name].written_after_creation
+            }
             instance.initialize(raw_values)
+            instance._write_new_values(later)
         _finish_callbacks(after_model)
         return instance
 
@@ -155,9 +161,12 @@ class BaseModel(metaclass=BaseModelMetaclass):
             a for name, a in attributes.items() if not a.lazy and name not in raw_values
         ]
         defaults = {a.name: a.serialize(a.create(self)) for a in missing}
+        self._write_new_values({**raw_values, **defaults})
+
+    def _write_new_values(self, raw_values):
         afters = []
-        for name, raw in {**raw_values, **defaults}.items():
-            attribute = attributes[name]
+        for name, raw in raw_values.items():
+            attribute = self.attributes[name]
             if attribute.cb_creation:
                 new = attribute.deserialize(raw)
                 afters += _call_callbacks(attribute.cb_creation, self, new=new)
@@ -174,13 +183,17 @@ class BaseModel(metaclass=BaseModelMetaclass):
         for name, attribute in self.attributes.items():
             if attribute.cb_deletion:
                 afters += _call_callbacks(attribute.cb_deletion, self, old=getattr(self, name))
+        for attribute in self.attributes.values():
+            if attribute.written_after_creation:
+                attribute.delete(self)
         self._delete_record()
         _finish_callbacks(afters)
         _finish_callbacks(after_model)
 
     def _delete_record(self):
         for attribute in self.attributes.values():
-            attribute.delete(self)
+            if not attribute.written_after_creation:
+                attribute.delete(self)
             self.__dict__.pop(attribute.name, None)
         self.mapping = DeletedRecord(repr(self))
 
