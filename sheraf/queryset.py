@@ -27,6 +27,8 @@ gives a fresh one.
 import functools
 import itertools
 
+from sheraf.attributes.index import search_keys_of
+from sheraf.attributes.index import tree_entry
 from sheraf.constants import ASC
 from sheraf.constants import DESC
 from sheraf.exceptions import EmptyQuerySetUnpackException
@@ -313,9 +315,9 @@ class QuerySet:
         for name, (value, search) in self.filters.items():
             condition = _condition(model, name, value, search)
             lookup = condition.lookup()
-            if lookup is None or not condition.exact:
+            if lookup is None:
                 checks.append(condition.matches)
-            if lookup is not None:
+            else:
                 lookups.append(lookup)
         checks += self._predicates
 
@@ -345,25 +347,47 @@ class QuerySet:
 
 
 def _condition(model, name, value, search):
+    """What the filter ``name=value`` (or the search) asks of instances.
+
+    On an attribute, it asks for the value, compared as stored, which its
+    plain index finds when it files instances under their stored value.
+    Like sheraf always did, it asks for an index key instead on an index
+    with a function of its own, on an index that is not an attribute, and
+    on an attribute whose index files something else, like the items of a
+    list.
+    """
     index = model.indexes.get(name)
     if search:
-        return _KeyCondition(model, index, _search_keys(model, index, value))
-    if index is not None and (not index.is_plain or name not in model.attributes):
+        return _KeyCondition(model, index, search_keys_of(index, model, value))
+    attribute = model.attributes.get(name)
+    if attribute is None or (index is not None and not index.is_plain):
         return _KeyCondition(model, index, [value])
-    return _ValueCondition(model, model.attributes[name], value)
+    plain = model._plain_indexes.get(name)
+    expected = _serialized(attribute, value)
+    if plain is not None and not _filed_under_itself(attribute, value, expected):
+        return _KeyCondition(model, plain, [value])
+    return _ValueCondition(model, attribute, expected, plain)
 
 
-def _search_keys(model, index, value):
+def _serialized(attribute, value):
     try:
-        return index.search_keys(model, value)
+        return attribute.serialize(value)
     except (TypeError, ValueError):
-        return []
+        return _MISSING
+
+
+def _filed_under_itself(attribute, value, stored):
+    if stored is _MISSING:
+        return False
+    try:
+        keys = attribute.index_keys(value)
+    except (TypeError, ValueError):
+        return False
+    return len(keys) == 1 and _equal(next(iter(keys)), stored)
 
 
 class _KeyCondition:
     """The index files the instance under one of the keys."""
-
-    exact = True
 
     def __init__(self, model, index, keys):
         self.model = model
@@ -384,38 +408,25 @@ class _KeyCondition:
 
 
 class _ValueCondition:
-    """The attribute holds the value, compared as stored."""
+    """The attribute holds the value: its stored form is ``expected``."""
 
-    def __init__(self, model, attribute, value):
+    def __init__(self, model, attribute, expected, index):
         self.model = model
         self.attribute = attribute
-        self.value = value
-        try:
-            self.expected = attribute.serialize(value)
-        except (TypeError, ValueError):
-            self.expected = _MISSING
-        self.exact = False
+        self.expected = expected
+        self.index = index
 
     def matches(self, instance):
         return self.expected is not _MISSING and self.attribute.read_raw(instance) == self.expected
 
     def lookup(self):
-        """The plain index of the attribute, when it holds every instance
-        that has the value."""
+        """The plain index of the attribute, unless it leaves the value
+        out."""
         if self.expected is _MISSING:
-            self.exact = True
             return _NOTHING_FOUND
-        index = self.model._plain_indexes.get(self.attribute.name)
-        if index is None:
+        if self.index is None or not self.index.keeps(self.expected):
             return None
-        try:
-            keys = list(self.attribute.index_keys(self.value))
-        except (TypeError, ValueError):
-            return None
-        if not keys or not all(index.keeps(key) for key in keys):
-            return None
-        self.exact = len(keys) == 1 and _equal(keys[0], self.expected)
-        return _Lookup.of(self.model, index, keys)
+        return _Lookup.of(self.model, self.index, [self.expected])
 
 
 class _ConditionByClass:
@@ -461,7 +472,7 @@ class _Lookup:
         tree = model._tree(index.key) if index.auto else None
         if tree is None:
             return None
-        found = ((key, _tree_get(tree, key)) for key in keys)
+        found = ((key, tree_entry(tree, key, _MISSING)) for key in keys)
         return cls(model, index, [(key, entry) for key, entry in found if entry is not _MISSING])
 
     def entries(self):
@@ -503,13 +514,6 @@ _NOTHING_FOUND = _NothingFound()
 
 def _first(pair):
     return pair[0]
-
-
-def _tree_get(tree, key):
-    try:
-        return tree[key]
-    except (KeyError, TypeError):
-        return _MISSING
 
 
 def _entries_under(model, index, key, entry):

@@ -254,20 +254,48 @@ class Rider(sheraf.Model):
     horse = HorseAttribute().index()
 
 
-def test_an_index_over_an_attribute_that_refers_to_a_model(db):
+class Gunslinger(sheraf.Model):
+    table = "indexes_gunslingers"
+    colors = sheraf.ListAttribute(sheraf.StringAttribute()).index()
+    horse = sheraf.ModelAttribute(Horse).index()
+
+
+@pytest.mark.parametrize("rider_class", [Rider, Gunslinger])
+def test_an_index_over_an_attribute_that_refers_to_a_model(db, rider_class):
     with sheraf.connection():
         jolly = Horse.create(name="Jolly Jumper")
         polly = Horse.create(name="Polly")
-        luke = Rider.create(horse=jolly)
-        lucky = Rider.create(horse=jolly)
-        joe = Rider.create(horse=polly)
+        luke = rider_class.create(horse=jolly)
+        lucky = rider_class.create(horse=jolly)
+        joe = rider_class.create(horse=polly)
         assert luke.index_keys("horse") == {jolly.id}
-        assert set(Rider.filter(horse=jolly)) == {luke, lucky}
-        assert Rider.search(horse=polly).get() == joe
+        assert set(rider_class.filter(horse=jolly)) == {luke, lucky}
+        assert rider_class.search(horse=polly).get() == joe
         joe.horse = jolly
-        assert not Rider.filter(horse=polly)
-        assert Rider.filter(horse=jolly).count() == 3
-        assert Rider.filter(horse=None).count() == 0
+        assert not rider_class.filter(horse=polly)
+        assert rider_class.filter(horse=jolly).count() == 3
+        assert rider_class.filter(horse=None).count() == 0
+
+
+def test_a_model_attribute_is_found_by_identifier_too(db):
+    with sheraf.connection():
+        jolly = Horse.create(name="Jolly Jumper")
+        luke = Gunslinger.create(horse=jolly)
+        assert Gunslinger.filter(horse=jolly.id).get() == luke
+        assert Gunslinger.search(horse=jolly.id).get() == luke
+
+
+def test_an_index_over_a_list_files_its_items(db):
+    with sheraf.connection():
+        george = Gunslinger.create(colors=["red", "green"])
+        peter = Gunslinger.create(colors=["green"])
+        assert george.index_keys("colors") == {"red", "green"}
+        assert Gunslinger.search(colors="red").get() == george
+        assert set(Gunslinger.filter(colors="green")) == {george, peter}
+        george.colors.append("blue")
+        george.colors.remove("red")
+        assert Gunslinger.filter(colors="blue").get() == george
+        assert not Gunslinger.filter(colors="red")
 
 
 def test_the_primary_key_cannot_change(db):
@@ -458,6 +486,38 @@ def test_two_transactions_filing_one_unique_key_cannot_both_commit(database):
         assert Cowboy.count() == 2
 
 
+def test_attempt_turns_the_conflict_into_a_unique_violation(sheraf_zeo_database):
+    with sheraf_zeo_database.connection(commit=True):
+        Cowboy.create(name="Nobody")
+    ready = threading.Barrier(2)
+    outcomes = []
+
+    def create():
+        calls = []
+
+        def create_george():
+            calls.append(1)
+            Cowboy.create(email="george@abitbol.com")
+            if len(calls) == 1:
+                ready.wait(timeout=30)
+
+        try:
+            sheraf.attempt(create_george, on_failure=None)
+            outcomes.append("committed")
+        except sheraf.UniqueIndexException:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["committed", "refused"]
+    with sheraf_zeo_database.connection():
+        assert Cowboy.filter(email="george@abitbol.com").count() == 1
+
+
 def test_two_transactions_filing_different_keys_both_commit(database):
     with database.connection(commit=True):
         Cowboy.create(name="Nobody")
@@ -473,3 +533,19 @@ def test_two_transactions_filing_different_keys_both_commit(database):
         assert Cowboy.count() == 3
         assert {c.email for c in Cowboy.all()} == {"", "george@abitbol.com", "peter@abitbol.com"}
         assert Cowboy.read(email="peter@abitbol.com").name == "Peter"
+
+
+def test_an_index_declared_in_one_model_stays_out_of_another():
+    shared = sheraf.StringAttribute()
+
+    class First(sheraf.Model):
+        table = "indexes_first"
+        name = shared
+        by_name = sheraf.Index("name")
+
+    class Second(sheraf.Model):
+        table = "indexes_second"
+        name = shared
+
+    assert "by_name" in First.indexes
+    assert "by_name" not in Second.indexes

@@ -413,3 +413,11 @@ def test_descending_items_of_btrees_of_any_size():
         for tree_class in (OOBTree, LOBTree):
             tree = tree_class({i: str(i) for i in range(size)})
             assert list(_descending_items(tree)) == list(tree.items())[::-1]
+
+
+def test_impossible_values_find_nothing_in_any_plan(cowboys):
+    with sheraf.connection():
+        assert Cowboy.filter(age="fifty").order(name=sheraf.ASC) == []
+        assert Cowboy.filter(age="fifty", name="George").count() == 0
+        assert Cowboy.all("email").filter(size="big").order(sheraf.DESC) == []
+        assert Cowboy.filter(email=["not", "hashable"]).count() == 0

@@ -83,6 +83,9 @@ class Index:
         self._default_func = _KeysFunction.of(index_keys_func or values, 1)
         self._search_func = _KeysFunction.of(search_keys_func or search, 1)
         self._grouped_funcs = []
+        # Declared in a model class, rather than by Attribute.index(): set
+        # by the model's metaclass.
+        self.in_model_body = False
 
     def __repr__(self):
         flags = " primary" if self.primary else ""
@@ -209,6 +212,25 @@ class Index:
         else:
             keys = [key for a in self.attributes for key in a.search_keys(value)]
         return list(dict.fromkeys(keys))
+
+
+def search_keys_of(index, model_class, value):
+    """The search keys of ``value`` in ``index``; none for a value the
+    index cannot convert (a word where it expects a number, for
+    instance)."""
+    try:
+        return index.search_keys(model_class, value)
+    except (TypeError, ValueError):
+        return []
+
+
+def tree_entry(tree, key, default):
+    """What the BTree ``tree`` holds under ``key``, or ``default``; also
+    when the tree cannot hold such a key."""
+    try:
+        return tree[key]
+    except (KeyError, TypeError):
+        return default
 
 
 class _KeysFunction:

@@ -28,6 +28,8 @@ from ZODB.utils import z64
 import sheraf.queryset
 from sheraf import contexts
 from sheraf.attributes.index import Index
+from sheraf.attributes.index import search_keys_of
+from sheraf.attributes.index import tree_entry
 from sheraf.attributes.simples import SimpleAttribute
 from sheraf.exceptions import IndexationWarning
 from sheraf.exceptions import InvalidIndexException
@@ -58,16 +60,22 @@ class BaseIndexedModelMetaclass(BaseModelMetaclass):
             for index in attribute.indexes.values():
                 index.key = index.key or attribute.name
             attribute.indexes = {index.key: index for index in attribute.indexes.values()}
-            indexes.update(attribute.indexes)
+            indexes.update(
+                (key, index) for key, index in attribute.indexes.items() if not index.in_model_body
+            )
         for owner in reversed(klass.__mro__):
             for member_name, member in vars(owner).items():
                 if isinstance(member, Index):
                     member.key = member.key or member_name
+                    member.in_model_body = True
                     indexes[member.key] = member
         for index in indexes.values():
             index.resolve(klass.attributes)
             for attribute in index.attributes:
                 attribute.lazy = False
+                # Attributes know they are indexed (collection views then
+                # write their changes through the model).
+                attribute.indexes.setdefault(index.key, index)
         klass.indexes = indexes
         klass._indexes_of_attribute = {
             attribute_name: [
@@ -176,11 +184,12 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         if tree is None:
             yield from cls._find_by_scan(index, value)
             return
-        entry = _tree_get(tree, value)
+        entry = tree_entry(tree, value, _MISSING)
         if entry is not _MISSING:
             found = [(value, entry)]
         else:
-            found = ((key, _tree_get(tree, key)) for key in _search_keys(cls, index, value))
+            keys = search_keys_of(index, cls, value)
+            found = ((key, tree_entry(tree, key, _MISSING)) for key in keys)
         for key, entry in found:
             if entry is _MISSING:
                 continue
@@ -197,7 +206,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         if not cls.count():
             return
         _warn_outdated(cls, index.key)
-        keys = {value, *_search_keys(cls, index, value)}
+        keys = {value, *search_keys_of(index, cls, value)}
         for instance in cls.all():
             if not keys.isdisjoint(index.index_keys(instance)):
                 yield instance
@@ -211,7 +220,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         """
         if len(args) == 1 and not kwargs and cls._primary_key is not None:
             tree = cls._tree(cls._primary_key)
-            record = _MISSING if tree is None else _tree_get(tree, args[0])
+            record = _MISSING if tree is None else tree_entry(tree, args[0], _MISSING)
             if record is not _MISSING:
                 return cls._decorate_found(record, args[0])
         index, value = cls._check_args(args, kwargs)
@@ -623,15 +632,6 @@ def _length(root, primary_key):
     return length
 
 
-def _search_keys(model_class, index, value):
-    """The search keys of ``value``; none for a value the index cannot
-    convert (a word where it expects a number, for instance)."""
-    try:
-        return index.search_keys(model_class, value)
-    except (TypeError, ValueError):
-        return []
-
-
 def _built_trees(instance, root, indexes):
     """The BTrees of the indexes of ``indexes`` that the table has, by
     index. On an empty table, missing ones are created; on a table with
@@ -675,13 +675,6 @@ def _stacklevel_of_caller():
     return level
 
 
-def _tree_get(tree, key):
-    try:
-        return tree[key]
-    except (KeyError, TypeError):
-        return _MISSING
-
-
 def _check_keys(trees, keys_by_index, record):
     """Raise, before anything is written, if an index cannot file
     ``record`` under its new keys: :class:`TypeError` for a key the index
@@ -712,7 +705,7 @@ def _file(tree, index, keys, record, identifier):
         if index.unique:
             tree[key] = record
             continue
-        bucket = _tree_get(tree, key)
+        bucket = tree_entry(tree, key, _MISSING)
         if bucket is _MISSING:
             bucket = tree[key] = OOBTree()
         bucket[identifier] = record
@@ -720,7 +713,7 @@ def _file(tree, index, keys, record, identifier):
 
 def _unfile(tree, index, keys, record, identifier):
     for key in keys:
-        entry = _tree_get(tree, key)
+        entry = tree_entry(tree, key, _MISSING)
         if index.unique:
             if entry is record:
                 del tree[key]
