@@ -94,9 +94,11 @@ class QuerySet:
 
         A value is compared as the attribute stores it: ``age="30"`` finds
         an :class:`~sheraf.attributes.simples.IntegerAttribute` of 30. A
-        filter named after an index with a function of its own (or over
-        several attributes) keeps the instances that index files under the
-        value, like :meth:`search` does without transforming the value.
+        filter named after an index with a function of its own, an index
+        over several attributes, or an indexed collection keeps the
+        instances that index files under the value, like :meth:`search`
+        does without transforming the value: ``tags="red"`` finds the lists
+        that hold ``"red"``.
 
         An attribute cannot be filtered twice with different values:
 
