@@ -302,7 +302,7 @@ def test_the_primary_key_cannot_change(db):
     with sheraf.connection():
         george = Cowboy.create()
         george.id = george.id
-        with pytest.raises(sheraf.SherafException, match="has a primary index and cannot be edited"):
+        with pytest.raises(sheraf.SherafException, match="primary index and cannot be edited"):
             george.id = "00000000-0000-0000-0000-000000000000"
         with pytest.raises(sheraf.UniqueIndexException, match="already used"):
             Cowboy.create(id=george.id)

@@ -341,14 +341,16 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         return super().set_attribute(name, value)
 
     def _write(self, attribute, raw):
+        write = super()._write
         if not self._indexes_of_attribute.get(attribute.name):
-            return super()._write(attribute, raw)
-        return self._reindex(attribute, lambda: super(BaseIndexedModel, self)._write(attribute, raw))
+            return write(attribute, raw)
+        return self._reindex(attribute, lambda: write(attribute, raw))
 
     def _erase(self, attribute):
+        erase = super()._erase
         if not self._indexes_of_attribute.get(attribute.name):
-            return super()._erase(attribute)
-        return self._reindex(attribute, lambda: super(BaseIndexedModel, self)._erase(attribute))
+            return erase(attribute)
+        return self._reindex(attribute, lambda: erase(attribute))
 
     def _reindex(self, attribute, change):
         """Apply ``change`` to the value of ``attribute``, and move this
@@ -688,7 +690,9 @@ def _check_keys(trees, keys_by_index, record):
                 type(tree)()[key] = record
                 found = tree.get(key, _MISSING)
             except TypeError as exc:
-                raise TypeError(f"The index {index.key!r} cannot hold the key {key!r}: {exc}") from exc
+                raise TypeError(
+                    f"The index {index.key!r} cannot hold the key {key!r}: {exc}"
+                ) from exc
             if index.unique and found is not _MISSING and found is not record:
                 if index.primary:
                     raise UniqueIndexException(
