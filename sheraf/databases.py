@@ -22,6 +22,7 @@ import threading
 import transaction
 import ZODB
 from ZODB.DemoStorage import DemoStorage
+from ZODB.POSException import ConflictError
 
 from sheraf import contexts
 from sheraf import storages
@@ -29,6 +30,7 @@ from sheraf.exceptions import ConnectionAlreadyOpened
 from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import ForkedDatabaseException
 from sheraf.exceptions import SherafException
+from sheraf.gates import Gate
 
 _ZODB_DB_SETTINGS = frozenset(inspect.signature(ZODB.DB.__init__).parameters) - {
     "self",
@@ -79,6 +81,23 @@ class _ProcessRegistry:
 
 _registry = _ProcessRegistry()
 os.register_at_fork(after_in_child=_registry.after_fork_in_child)
+
+
+def _open_zodb(storage, settings, attempts=3):
+    """A :class:`ZODB.DB` on ``storage``.
+
+    ZODB.DB creates the root object of an empty database. Two processes
+    doing it at once on a new ZEO server race, and one of them gets a
+    conflict: it catches up with the server and tries again.
+    """
+    for nb_attempt in range(attempts):
+        try:
+            return ZODB.DB(storage, databases=_registry.zodb_databases, **settings)
+        except ConflictError:
+            _registry.zodb_databases.pop(settings["database_name"], None)
+            if nb_attempt == attempts - 1:
+                raise
+            getattr(storage, "ping", lambda: None)()
 
 
 def inherited_databases():
@@ -178,13 +197,15 @@ class Database:
                 f"{uri if uri is not None else storage!r}: "
                 f"{exc.__class__.__name__}: {exc}"
             ) from exc
-        self.db = ZODB.DB(
-            self.storage, databases=_registry.zodb_databases, **settings
-        )
+        self.db = _open_zodb(self.storage, settings)
         self._forked_from = None
-        self._threading_lock = threading.Lock
-        self._gate = threading.BoundedSemaphore(self.db.getPoolSize())
+        self._open_gates()
         _registry.databases[name] = self
+
+    def _open_gates(self):
+        self._threading_lock = threading.Lock
+        self._gate = Gate(self.db.getPoolSize())
+        self._retry_lane = Gate(1)
 
     def _uri_to_reopen(self):
         if self.uri is not None:
@@ -300,8 +321,7 @@ class Database:
         if self.uri is not None:
             self.reset()
         else:
-            self._threading_lock = threading.Lock
-            self._gate = threading.BoundedSemaphore(self.db.getPoolSize())
+            self._open_gates()
 
     @classmethod
     def get(cls, database_name=None):
@@ -364,7 +384,6 @@ class ConnectionContext:
         "_stack",
         "_gated",
         "_reused",
-        "_thread",
     )
 
     def __init__(self, database, commit, cache_minimize, reuse):
@@ -450,30 +469,21 @@ class ConnectionContext:
 
     def _wait_for_a_free_connection(self):
         database = self.database
-        self._thread = threading.get_ident()
-        if database._gate.acquire(blocking=False):
-            return
-        if not contexts.threads_are_greenlets() and any(
-            c._thread == self._thread for c in list(database._open) if c._gated
-        ):
-            # Greenlets of this very thread hold connections, and without
-            # gevent's hub they only run when this one switches to them:
-            # waiting would never end. Go past the pool size instead.
-            self._gated = False
-            return
         timeout = database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
-        if not database._gate.acquire(timeout=timeout):
+        try:
+            self._gated = database._gate.enter(timeout)
+        except TimeoutError:
             self._gated = False
             raise DatabaseUnavailableException(
-                f"All {database.db.getPoolSize()} connections of database "
+                f"All {database._gate.size} connections of database "
                 f"{database.name!r} stayed in use for {timeout:g} s. Raise "
                 "its pool_size, or close connections sooner."
-            )
+            ) from None
 
     def _release(self):
         if self._gated:
             self._gated = False
-            self.database._gate.release()
+            self.database._gate.leave()
 
 
 def connection(database_name=None, commit=False, cache_minimize=False, reuse=False):

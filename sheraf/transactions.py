@@ -27,7 +27,9 @@ import time
 import greenlet
 from ZODB.POSException import ConflictError
 
-import sheraf.databases
+from sheraf import contexts
+from sheraf.databases import DEFAULT_OPEN_TIMEOUT
+from sheraf.databases import Database
 from sheraf.exceptions import NotConnectedException
 
 ATTEMPTS = 5
@@ -38,6 +40,52 @@ def backoff(nb_attempt):
     """Wait before attempt ``nb_attempt + 2``: a random delay that doubles
     with each failure, at most 0.1 s, and lets other greenlets run."""
     cooperative_sleep(random.uniform(0, min(0.1, 0.002 * 2**nb_attempt)))
+
+
+class RetryLane:
+    """The turn of one unit of work to try again after a conflict.
+
+    Conflicting transactions that all try again at once mostly conflict
+    again. After its first conflict, a unit of work waits for its turn in
+    its database's lane, which lets one retry at a time through, and keeps
+    it for its next attempts. Before each retry, the storage catches up with
+    its server: a ZEO client learns of other clients' commits through
+    invalidation messages that may still be on their way, and reading
+    without them would only conflict again.
+    """
+
+    def __init__(self, database):
+        self.database = database
+        self.held = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.held:
+            self.held = False
+            self.database._retry_lane.leave()
+
+    def let_retries_pass(self, timeout=0.05):
+        """Before a first attempt: let the units of work that are trying again
+        after a conflict go first, for ``timeout`` seconds at most."""
+        try:
+            if self.database._retry_lane.enter(timeout):
+                self.database._retry_lane.leave()
+        except TimeoutError:
+            pass
+
+    def wait_turn(self):
+        """After a conflict: wait for (or keep) the turn to try again."""
+        if not self.held:
+            timeout = self.database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
+            try:
+                self.held = self.database._retry_lane.enter(timeout)
+            except TimeoutError:
+                pass  # try again without a turn rather than not at all
+        ping = getattr(self.database.storage, "ping", None)
+        if ping is not None:
+            ping()
 
 
 def cooperative_sleep(seconds):
@@ -83,13 +131,16 @@ def attempt(
     if also_except:
         retry_on += also_except if isinstance(also_except, tuple) else (also_except,)
 
-    current = sheraf.databases.Database.current_connection()
-    if current is not None:
-        opened = contextlib.nullcontext(current)
+    stack = contexts.current_stack()
+    if stack:
+        database = stack[-1].database
+        opened = contextlib.nullcontext(stack[-1].connection)
     else:
-        opened = sheraf.databases.connection()
-    with opened as connection:
+        database = Database.get()
+        opened = database.connection()
+    with opened as connection, RetryLane(database) as lane:
         manager = connection.transaction_manager
+        lane.let_retries_pass()
         for nb_attempt in range(attempts):
             manager.begin()
             try:
@@ -113,6 +164,7 @@ def attempt(
                     )
                 if on_failure:
                     on_failure(nb_attempt)
+                lane.wait_turn()
             except BaseException:
                 manager.abort()
                 raise
@@ -141,7 +193,7 @@ def commit(f=None):
     True
     """
     if f is None:
-        connection = sheraf.databases.Database.current_connection()
+        connection = Database.current_connection()
         if connection is None:
             raise NotConnectedException(
                 "sheraf.commit() commits the transaction of the current "

@@ -309,3 +309,39 @@ def test_reset_in_a_forked_child_recreates_the_database_and_spares_the_parents(
         assert connection.root()["writer"] == "child"
         connection.root()["writer"] = "parent again"
     db.close()
+
+
+def _open_at_once(uri, barrier, results):
+    barrier.wait(10)
+    try:
+        sheraf.Database(uri).close()
+        results.put("ok")
+    except Exception as exc:  # reported to the parent
+        results.put(repr(exc))
+
+
+def test_processes_opening_a_new_zeo_database_at_once_all_succeed(tmp_path):
+    """ZODB creates the root object of a new database: processes that race to
+    do it must not fail."""
+    import multiprocessing
+
+    for round_ in range(3):
+        folder = tmp_path / str(round_)
+        folder.mkdir()
+        process, port = sheraf.servers.start_zeo_server(str(folder))
+        try:
+            barrier, results = multiprocessing.Barrier(6), multiprocessing.Queue()
+            children = [
+                multiprocessing.Process(
+                    target=_open_at_once, args=(f"zeo://127.0.0.1:{port}", barrier, results)
+                )
+                for _ in range(6)
+            ]
+            for child in children:
+                child.start()
+            outcomes = [results.get(timeout=60) for _ in children]
+            for child in children:
+                child.join(10)
+            assert outcomes == ["ok"] * 6
+        finally:
+            sheraf.servers.stop_zeo_server(process)

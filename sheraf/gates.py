@@ -1,0 +1,54 @@
+"""A gate that lets a bounded number of threads or greenlets through.
+
+Databases use two: one bounds the connections open at once (``pool_size``),
+the other lets one conflicting transaction at a time try again, so that
+retries do not keep colliding with each other.
+
+>>> gate = Gate(1)
+>>> gate.enter(timeout=1)
+True
+>>> gate.leave()
+"""
+
+import collections
+import threading
+
+from sheraf.contexts import threads_are_greenlets
+
+
+class Gate:
+    """At most ``size`` holders at once; the others wait for a place.
+
+    Waiting is cooperative under gevent. Without gevent, a greenlet must not
+    block a thread whose other greenlets hold the gate: they would never run
+    again to leave it. Such a caller goes through without holding the gate.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self._places = threading.BoundedSemaphore(size)
+        self._holders = collections.Counter()
+
+    def enter(self, timeout):
+        """Wait for a place, ``timeout`` seconds at most.
+
+        :return: ``True`` once the caller holds a place, ``False`` if it goes
+            through without one.
+        :raise TimeoutError: when no place came free in time.
+        """
+        thread = threading.get_ident()
+        if not self._places.acquire(blocking=False):
+            if self._holders[thread] and not threads_are_greenlets():
+                return False
+            if not self._places.acquire(timeout=timeout):
+                raise TimeoutError(f"no place came free in {timeout:g} s")
+        self._holders[thread] += 1
+        return True
+
+    def leave(self):
+        """Give back the place the calling thread entered with."""
+        thread = threading.get_ident()
+        self._holders[thread] -= 1
+        if not self._holders[thread]:
+            del self._holders[thread]
+        self._places.release()
