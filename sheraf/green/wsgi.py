@@ -1,0 +1,125 @@
+"""A WSGI middleware that runs each request in its own connection context.
+
+The request commits when the application succeeds, aborts when it raises or
+answers with a 5xx status, and runs again, a bounded number of times, when
+the commit conflicts with another transaction. The request body is buffered
+so that it can be read again, and the response is held until the commit, so
+that a client never sees a success that was not committed.
+
+.. code-block:: python
+
+    from sheraf.green.wsgi import ConnectionMiddleware
+
+    application = ConnectionMiddleware(my_app)
+
+Inside the application, models work directly; code that opens its own
+connection context should pass ``reuse=True``.
+"""
+
+import io
+import logging
+import tempfile
+
+from ZEO.Exceptions import ClientDisconnected
+from ZODB.POSException import ConflictError
+
+import sheraf
+from sheraf.exceptions import DatabaseUnavailableException
+from sheraf.transactions import RetryLane
+from sheraf.transactions import backoff
+
+logger = logging.getLogger(__name__)
+
+
+class ConnectionMiddleware:
+    """Wrap ``app`` so that each request runs in a connection context of the
+    database ``database_name`` (the default one if ``None``).
+
+    :param attempts: how many times a request runs before a conflict is
+        answered with a 503.
+    :param spool_size: request bodies larger than this many bytes are
+        buffered in a temporary file instead of memory.
+    """
+
+    def __init__(self, app, database_name=None, attempts=20, spool_size=1 << 20):
+        self.app = app
+        self.database_name = database_name
+        self.attempts = attempts
+        self.spool_size = spool_size
+
+    def __call__(self, environ, start_response):
+        body = self._buffer_body(environ)
+        try:
+            database = sheraf.Database.get(self.database_name)
+            with RetryLane(database) as lane:
+                lane.let_retries_pass()
+                for nb_attempt in range(self.attempts):
+                    body.seek(0)
+                    try:
+                        status, headers, chunks = self._run(dict(environ, **{"wsgi.input": body}))
+                    except ConflictError as exc:
+                        if nb_attempt == self.attempts - 1:
+                            return _unavailable(
+                                start_response,
+                                f"The request conflicted with others {self.attempts} times.",
+                                exc,
+                            )
+                        backoff(nb_attempt)
+                        lane.wait_turn()
+                        continue
+                    start_response(status, headers)
+                    return chunks
+        except (DatabaseUnavailableException, ClientDisconnected) as exc:
+            return _unavailable(start_response, "The database cannot be reached.", exc)
+        finally:
+            body.close()
+
+    def _run(self, environ):
+        """Run the application in a connection context; its status, headers
+        and body, once committed (or aborted, for a 5xx)."""
+        response = []
+
+        def start_response(status, headers, exc_info=None):
+            # Nothing is sent before the commit: a later call (with exc_info,
+            # for an error page) replaces the status and headers.
+            response[:] = [status, headers]
+            return response_body.append
+
+        response_body = []
+        with sheraf.connection(self.database_name) as connection:
+            result = self.app(environ, start_response)
+            try:
+                response_body.extend(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+            status, headers = response
+            if status.startswith("5"):
+                connection.transaction_manager.abort()
+            else:
+                connection.transaction_manager.commit()
+        return status, headers, response_body
+
+    def _buffer_body(self, environ):
+        buffer = tempfile.SpooledTemporaryFile(max_size=self.spool_size)
+        source = environ.get("wsgi.input") or io.BytesIO()
+        length = environ.get("CONTENT_LENGTH")
+        remaining = int(length) if length else None
+        while remaining is None or remaining > 0:
+            chunk = source.read(65536 if remaining is None else min(65536, remaining))
+            if not chunk:
+                break
+            buffer.write(chunk)
+            if remaining is not None:
+                remaining -= len(chunk)
+        return buffer
+
+
+def _unavailable(start_response, message, exc):
+    logger.warning("%s (%s: %s)", message, exc.__class__.__name__, exc)
+    body = f"503 Service Unavailable: {message} Try again later.\n".encode()
+    start_response(
+        "503 Service Unavailable",
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), ("Retry-After", "1")],
+    )
+    return [body]
