@@ -1,0 +1,110 @@
+"""The saloon example on real gunicorn processes against a real ZEO server."""
+
+import os
+import signal
+from collections import Counter
+import threading
+import time
+
+import pytest
+
+from examples.saloon.launch import Saloon
+from examples.saloon.launch import drive
+from examples.saloon.launch import request
+
+BAD_SIGNS = ("WORKER TIMEOUT", "was sent SIGKILL", "exited with code", "Traceback", "Worker failed")
+
+
+@pytest.fixture
+def saloon_factory(tmp_path):
+    started = []
+
+    def start(**settings):
+        saloon = Saloon(str(tmp_path), **settings)
+        started.append(saloon)
+        return saloon
+
+    yield start
+    for saloon in started:
+        saloon.stop()
+
+
+def hire(saloon, name="George"):
+    status, cowboy = request(saloon.url, "POST", "/api/cowboys", {"name": name})
+    assert status == 201, cowboy
+    return cowboy["id"]
+
+
+def assert_stops_cleanly(saloon):
+    log = saloon.log()
+    assert not [sign for sign in BAD_SIGNS if sign in log], log[-3000:]
+    assert saloon.stop() == 0
+    with pytest.raises(ProcessLookupError):
+        os.killpg(saloon.gunicorn.pid, 0)  # master and workers are all gone
+    assert saloon.zeo.poll() is not None
+
+
+@pytest.mark.parametrize("preload", [False, True], ids=["no-preload", "preload"])
+def test_200_increments_20_at_a_time_are_all_counted(saloon_factory, preload):
+    saloon = saloon_factory(workers=2, preload=preload)
+    cowboy_id = hire(saloon)
+    statuses, _ = drive(saloon.url, "POST", f"/api/cowboys/{cowboy_id}/practice", 200, 20)
+    assert statuses.count(200) == 200, (Counter(statuses), saloon.log()[-3000:])
+    assert request(saloon.url, "GET", f"/api/cowboys/{cowboy_id}")[1]["gunskill"] == 200
+    reopened = saloon.log().count("opened database 'unnamed' again")
+    assert reopened == (2 if preload else 0)
+    assert_stops_cleanly(saloon)
+
+
+@pytest.mark.parametrize("preload", [False, True], ids=["no-preload", "preload"])
+def test_a_stopped_zeo_server_does_not_stop_the_workers(saloon_factory, preload):
+    saloon = saloon_factory(workers=2, preload=preload)
+    cowboy_id = hire(saloon)
+    results = []
+
+    def practice():
+        results.append(request(saloon.url, "POST", f"/api/cowboys/{cowboy_id}/practice", timeout=60)[0])
+
+    os.kill(saloon.zeo.pid, signal.SIGSTOP)
+    try:
+        waiting = [threading.Thread(target=practice) for _ in range(6)]
+        for thread in waiting:
+            thread.start()
+        time.sleep(0.5)
+        for _ in range(10):
+            started = time.monotonic()
+            assert request(saloon.url, "GET", "/health", timeout=5)[0] == 200
+            assert time.monotonic() - started < 1
+        assert results == []  # the database requests wait
+    finally:
+        os.kill(saloon.zeo.pid, signal.SIGCONT)
+    for thread in waiting:
+        thread.join(30)
+    assert results == [200] * 6
+    assert request(saloon.url, "GET", f"/api/cowboys/{cowboy_id}")[1]["gunskill"] == 6
+    assert_stops_cleanly(saloon)
+
+
+@pytest.mark.parametrize("worker_class", ["sync", "gthread"])
+def test_hooks_work_with_other_workers(saloon_factory, worker_class):
+    saloon = saloon_factory(workers=2, preload=True, worker_class=worker_class)
+    cowboy_id = hire(saloon)
+    statuses, _ = drive(saloon.url, "POST", f"/api/cowboys/{cowboy_id}/practice", 40, 4)
+    assert statuses.count(200) == 40
+    assert request(saloon.url, "GET", f"/api/cowboys/{cowboy_id}")[1]["gunskill"] == 40
+    assert saloon.log().count("opened database 'unnamed' again") == 2
+    assert_stops_cleanly(saloon)
+
+
+def test_the_api_answers_bad_requests_clearly(saloon_factory):
+    saloon = saloon_factory(workers=1)
+    hire(saloon, "George")
+    assert request(saloon.url, "POST", "/api/cowboys", {"name": "George"})[0] == 409
+    assert request(saloon.url, "POST", "/api/cowboys", {"name": ""})[0] == 400
+    assert request(saloon.url, "POST", "/api/cowboys", [1, 2])[0] == 400
+    assert request(saloon.url, "GET", "/api/cowboys/nope")[0] == 404
+    assert request(saloon.url, "DELETE", "/api/cowboys")[0] == 405
+    status, page = request(saloon.url, "GET", "/")
+    assert status == 200 and "George" in page
+    assert [c["name"] for c in request(saloon.url, "GET", "/api/cowboys")[1]] == ["George"]
+    assert_stops_cleanly(saloon)
