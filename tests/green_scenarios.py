@@ -41,6 +41,7 @@ URI = f"zeo://127.0.0.1:{PORT}"
 class Cowboy(sheraf.Model):
     table = "green_cowboys"
     gunskill = sheraf.IntegerAttribute()
+    cheers = sheraf.CounterAttribute()
 
 
 def report(**results):
@@ -69,7 +70,7 @@ def increments():
         conflicts.append(nb_attempt)
         backoff(nb_attempt)
 
-    def work():
+    def work(_number):
         for _ in range(4):
             sheraf.attempt(bump, attempts=200, on_failure=on_failure)
 
@@ -77,6 +78,30 @@ def increments():
     with sheraf.connection():
         total = Cowboy.read(cowboy_id).gunskill
     report(total=total, conflicts=len(conflicts))
+
+
+def cheers():
+    """100 concurrent increments of a CounterAttribute: exact, and with no
+    retry, since concurrent increments merge."""
+    sheraf.Database(f"{URI}?connection_pool_size=100")
+    cowboy_id = create_cowboy()
+    retries = []
+
+    def cheer(number):
+        cowboy = Cowboy.read(cowboy_id)
+        yield_to_others()  # every greenlet holds its transaction open at once
+        if number % 2:
+            cowboy.cheers.increment()
+        else:
+            cowboy.cheers += 1
+
+    def work(number):
+        sheraf.attempt(cheer, args=(number,), on_failure=retries.append)
+
+    run_concurrently(work, 100)
+    with sheraf.connection():
+        total = Cowboy.read(cowboy_id).cheers.value
+    report(total=total, retries=len(retries))
 
 
 def backoff(nb_attempt):
@@ -96,10 +121,12 @@ def yield_to_others():
 
 
 def run_concurrently(function, count):
-    """Run ``function`` in ``count`` greenlets until all end: a round-robin
-    of plain greenlets, or gevent's hub."""
+    """Run ``function(number)`` in ``count`` greenlets until all end: a
+    round-robin of plain greenlets, or gevent's hub."""
     if PATCHING == "plain":
         workers = [greenlet.greenlet(function) for _ in range(count)]
+        for number, worker in enumerate(workers):
+            worker.switch(number)
         while any(not w.dead for w in workers):
             for worker in workers:
                 if not worker.dead:
@@ -107,7 +134,7 @@ def run_concurrently(function, count):
         return
     import gevent
 
-    workers = [gevent.spawn(function) for _ in range(count)]
+    workers = [gevent.spawn(function, number) for number in range(count)]
     gevent.joinall(workers, timeout=120, raise_error=True)
 
 

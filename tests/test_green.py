@@ -46,6 +46,12 @@ def test_50_greenlets_x_4_increments_lose_no_update(zeo, patching):
     assert result["conflicts"] > 0  # they did collide, and attempt resolved it
 
 
+@pytest.mark.parametrize("patching", ["plain", "first", "after"])
+def test_100_concurrent_counter_increments_merge_with_no_retry(zeo, patching):
+    result = run_scenario(zeo, "cheers", patching)
+    assert result == {"total": 100, "retries": 0}
+
+
 def test_other_greenlets_run_while_one_waits_on_a_stopped_server(zeo):
     result = run_scenario(zeo, "stopped_server", "first")
     assert result["ticks_while_stopped"] > 50  # 1.5 s of 10 ms ticks, give or take
