@@ -308,3 +308,23 @@ def test_copying_a_model_copies_what_it_holds(db):
         copy.mules.create(name="Lucky")
         assert george.saddle.size == 2 and george.mules.count() == 1 and copy.mules.count() == 2
         assert sorted(c.name for c in jolly.riders) == ["Copy", "George"]
+
+
+def test_a_reverse_write_that_fails_links_nothing(db):
+    class Badge(sheraf.Model):
+        table = "models_test_badges"
+        name = sheraf.StringAttribute()
+        marshal = sheraf.ReverseModelAttribute("Marshal", "badge")
+
+    class Marshal(sheraf.Model):
+        table = "models_test_marshals"
+        badge = sheraf.ModelAttribute(Badge).index(unique=True)
+
+    with sheraf.connection():
+        wyatt, doc = Marshal.create(), Marshal.create()
+        star = Badge.create(name="Star", marshal=wyatt)
+        assert star.marshal == wyatt and wyatt.badge == star
+        moon = Badge.create(name="Moon")
+        with pytest.raises(sheraf.UniqueIndexException):
+            moon.marshal = [doc, wyatt]
+        assert doc.badge is None and moon.marshal is None and star.marshal == wyatt

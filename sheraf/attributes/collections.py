@@ -70,11 +70,10 @@ class CollectionAttribute(Attribute):
         self.attribute.__set_name__(owner, name)
 
     def read(self, model):
-        owner = (model, self) if self.indexes else None
-        return self.view_type(self.attribute, self.read_raw(model), self.label(model), owner)
+        return self.view_type(self, self.read_raw(model), model)
 
     def deserialize(self, raw):
-        return self.view_type(self.attribute, raw, self.__class__.__name__)
+        return self.view_type(self, raw)
 
     def serialize(self, value):
         if value is None:

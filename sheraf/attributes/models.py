@@ -35,7 +35,8 @@ from sheraf.models.indexation import IndexedModel
 
 def find_model(reference, module=None):
     """The model class ``reference`` designates: the class itself, or its
-    name, looked for in ``module`` first."""
+    name, looked for in ``module`` first. Among models of the same name, the
+    last one defined wins."""
     if isinstance(reference, type):
         return reference
     if isinstance(reference, BaseModel):
@@ -51,7 +52,8 @@ def find_model(reference, module=None):
     known = [
         (klass_module, klass)
         for (klass_module, qualname), klass in BaseModelMetaclass.registry.items()
-        if qualname == reference or f"{klass_module}.{qualname}" == reference
+        if reference in (qualname, f"{klass_module}.{qualname}")
+        or qualname.endswith(f".{reference}")
     ]
     local = [klass for klass_module, klass in known if klass_module == module]
     candidates = local or [klass for _, klass in known]

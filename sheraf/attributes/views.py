@@ -18,33 +18,36 @@ from sheraf.attributes.base import cannot_hold
 class CollectionView:
     """The common part of the views.
 
-    :param item: the attribute of the items.
+    :param attribute: the collection attribute.
     :param mapping: the persistent collection.
-    :param label: how error messages name the collection.
-    :param owner: ``(model, attribute)`` when changes must go through the
-        model, ``None`` otherwise.
+    :param model: the model instance it was read from, ``None`` for a
+        collection inside another one.
     """
 
-    __slots__ = ("_item", "mapping", "_label", "_owner")
+    __slots__ = ("_attribute", "_item", "mapping", "_model")
 
-    def __init__(self, item, mapping, label, owner=None):
-        self._item = item
+    def __init__(self, attribute, mapping, model=None):
+        self._attribute = attribute
+        self._item = attribute.attribute
         self.mapping = mapping
-        self._label = label
-        self._owner = owner
+        self._model = model
 
     def _serialize(self, value):
         try:
             return self._item.serialize(value)
         except (TypeError, ValueError) as error:
-            raise cannot_hold(self._label, value, error) from error
+            if self._model is None:
+                label = self._attribute.__class__.__name__
+            else:
+                label = self._attribute.label(self._model)
+            raise cannot_hold(label, value, error) from error
 
     def _change(self, change):
         """Apply ``change`` to the persistent collection; return what it
         returns."""
-        if self._owner is None:
+        model, attribute = self._model, self._attribute
+        if model is None or not attribute.indexes:
             return change(self.mapping)
-        model, attribute = self._owner
         changed = type(self.mapping)(self.mapping)
         result = change(changed)
         model._write(attribute, changed)

@@ -211,7 +211,11 @@ class BaseModel(metaclass=BaseModelMetaclass):
                 )
             else:
                 afters = _call_callbacks(attribute.cb_creation, self, new=value)
-        self._write(attribute, self._serialize(attribute, value))
+        if attribute.writes_elsewhere:
+            with _undone_on_error(self, True):
+                self._write(attribute, self._serialize(attribute, value))
+        else:
+            self._write(attribute, self._serialize(attribute, value))
         _finish_callbacks(afters)
 
     def _write(self, attribute, raw):
