@@ -189,6 +189,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         pass
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
         saloon.stop()
         if args.data is None:
             shutil.rmtree(data_dir, ignore_errors=True)
