@@ -354,16 +354,15 @@ class BaseModel(metaclass=BaseModelMetaclass):
 
     def __repr__(self):
         values = " ".join(
-            f"{name}={_short_repr(getattr(self, name))}"
+            f"{name}={_SHORT.repr(getattr(self, name))}"
             for name, attribute in self.attributes.items()
             if attribute.is_created(self)
         )
         return f"<{self.__class__.__name__}{' ' if values else ''}{values}>"
 
 
-_short_repr = reprlib.Repr()
-_short_repr.maxstring = _short_repr.maxother = 40
-_short_repr = _short_repr.repr
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 40
 
 
 def created_values(instance):
