@@ -35,8 +35,10 @@ class ContextProvider:
 
     Subclasses implement :meth:`owner`, which must return the same object
     for as long as the execution context lives, and an object that can be
-    weakly referenced.
+    weakly referenced; ``noun`` names what owners are.
     """
+
+    noun = "execution context"
 
     def owner(self):
         raise NotImplementedError
@@ -57,6 +59,7 @@ class GreenletProvider(ContextProvider):
     """
 
     owner = staticmethod(greenlet.getcurrent)
+    noun = "greenlet"
 
     def describe(self, owner):
         kind = "main greenlet" if owner.parent is None else "greenlet"
@@ -71,6 +74,7 @@ class ThreadProvider(ContextProvider):
     """
 
     owner = staticmethod(threading.current_thread)
+    noun = "thread"
 
     def describe(self, owner):
         return f"thread {owner.name!r}"
@@ -87,6 +91,8 @@ class ContextVarProvider(ContextProvider):
     :mod:`asyncio` tasks start with a *copy* of their creator's context,
     so a task created inside a connection context shares it.
     """
+
+    noun = "context"
 
     def __init__(self):
         self._token = contextvars.ContextVar("sheraf_context_token")
@@ -106,7 +112,14 @@ class ContextVarProvider(ContextProvider):
 class ContextStack(list):
     """The connections an execution context has open, innermost last."""
 
-    __slots__ = ("key", "owner_description", "_watch")
+    __slots__ = ("key", "provider", "_watch")
+
+    @property
+    def owner_description(self):
+        owner = self._watch()
+        if owner is None:
+            return f"ended {self.provider.noun}"
+        return self.provider.describe(owner)
 
 
 _provider = GreenletProvider()
@@ -151,7 +164,7 @@ def enter_stack():
     if stack is None:
         stack = _stacks[key] = ContextStack()
         stack.key = key
-        stack.owner_description = _provider.describe(owner)
+        stack.provider = _provider
         stack._watch = weakref.ref(owner, _owner_ended_callback(key))
     return stack
 
@@ -182,7 +195,7 @@ def _owner_ended_callback(key):
         for entry in reversed(stack):
             warnings.warn(
                 f"{entry.describe()} was left open when its "
-                f"{stack.owner_description} ended; sheraf aborted its "
+                f"{stack.provider.noun} ended; sheraf aborted its "
                 "transaction and closed it.",
                 ConnectionLeftOpenWarning,
                 stacklevel=1,

@@ -199,10 +199,10 @@ class Database:
             ) from exc
         self.db = _open_zodb(self.storage, settings)
         self._forked_from = None
-        self._open_gates()
+        self._prepare_sharing()
         _registry.databases[name] = self
 
-    def _open_gates(self):
+    def _prepare_sharing(self):
         self._threading_lock = threading.Lock
         self._gate = Gate(self.db.getPoolSize())
         self._retry_lane = Gate(1)
@@ -321,7 +321,7 @@ class Database:
         if self.uri is not None:
             self.reset()
         else:
-            self._open_gates()
+            self._prepare_sharing()
 
     @classmethod
     def get(cls, database_name=None):
@@ -439,16 +439,24 @@ class ConnectionContext:
                 manager.commit()
             else:
                 manager.abort()
-        finally:
+        except BaseException:
             self.discard()
+            raise
+        self._close()
         return False
 
     def discard(self):
         """Abort and close this connection, and forget it."""
+        try:
+            if self.connection.opened:
+                self.connection.transaction_manager.abort()
+        finally:
+            self._close()
+
+    def _close(self):
         connection = self.connection
         try:
             if connection.opened:
-                connection.transaction_manager.abort()
                 if self.cache_minimize:
                     connection.cacheMinimize()
                 connection.close()

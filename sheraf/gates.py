@@ -10,7 +10,6 @@ True
 >>> gate.leave()
 """
 
-import collections
 import threading
 
 from sheraf.contexts import threads_are_greenlets
@@ -26,8 +25,11 @@ class Gate:
 
     def __init__(self, size):
         self.size = size
-        self._places = threading.BoundedSemaphore(size)
-        self._holders = collections.Counter()
+        self._free = size
+        self._waiting = 0
+        self._holders = {}
+        self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
 
     def enter(self, timeout):
         """Wait for a place, ``timeout`` seconds at most.
@@ -37,18 +39,29 @@ class Gate:
         :raise TimeoutError: when no place came free in time.
         """
         thread = threading.get_ident()
-        if not self._places.acquire(blocking=False):
-            if self._holders[thread] and not threads_are_greenlets():
-                return False
-            if not self._places.acquire(timeout=timeout):
-                raise TimeoutError(f"no place came free in {timeout:g} s")
-        self._holders[thread] += 1
+        with self._lock:
+            if not self._free:
+                if self._holders.get(thread) and not threads_are_greenlets():
+                    return False
+                self._waiting += 1
+                try:
+                    if not self._freed.wait_for(lambda: self._free, timeout):
+                        raise TimeoutError(f"no place came free in {timeout:g} s")
+                finally:
+                    self._waiting -= 1
+            self._free -= 1
+            self._holders[thread] = self._holders.get(thread, 0) + 1
         return True
 
     def leave(self):
         """Give back the place the calling thread entered with."""
         thread = threading.get_ident()
-        self._holders[thread] -= 1
-        if not self._holders[thread]:
-            del self._holders[thread]
-        self._places.release()
+        with self._lock:
+            self._free += 1
+            held = self._holders[thread] - 1
+            if held:
+                self._holders[thread] = held
+            else:
+                del self._holders[thread]
+            if self._waiting:
+                self._freed.notify()
