@@ -125,3 +125,14 @@ def test_same_table_for_two_models_is_refused():
 
         class Impostor(sheraf.Model):
             table = "model_cowboys"
+
+
+def test_instances_do_not_share_a_mutable_default(db):
+    class Wagon(sheraf.Model):
+        table = "model_wagons"
+        load = sheraf.SimpleAttribute(default=[])
+
+    with sheraf.connection():
+        first, second = Wagon.create(), Wagon.create()
+        first.load.append("gold")
+        assert second.load == []

@@ -1,11 +1,13 @@
 """The base of every attribute: how a value is read from and written to a
 model's record."""
 
+import copy
 import inspect
 
 from BTrees.OOBTree import OOBTree
 
 from sheraf.attributes.index import Index
+from sheraf.types.smalldict import SmallDict
 
 _MISSING = object()
 _IMMUTABLE_DEFAULTS = (type(None), bool, int, float, complex, str, bytes, tuple, frozenset)
@@ -83,6 +85,8 @@ class Attribute:
         self.store_default_value = store_default_value
         self.name = None
         self.attribute_name = None
+        cls = type(self)
+        self._stored_as_read = cls.deserialize is Attribute.deserialize
         self.indexes = {}
         self.cb_creation = []
         self.cb_edition = []
@@ -91,6 +95,24 @@ class Attribute:
 
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.attribute_name}>"
+
+    @property
+    def attribute_name(self):
+        """The key of this attribute in records, as the model names it."""
+        return self._attribute_name
+
+    @attribute_name.setter
+    def attribute_name(self, value):
+        self._attribute_name = value
+        cls = type(self)
+        key = value if self._key is None else self._key
+        plain = (
+            cls.read is Attribute.read
+            and cls.read_raw is Attribute.read_raw
+            and cls.key is Attribute.key
+            and not isinstance(key, (list, tuple))
+        )
+        self._plain_key = key if plain else None
 
     def __set_name__(self, owner, name):
         if self.name is None:
@@ -105,6 +127,19 @@ class Attribute:
         value = memo.get(self.name, _MISSING)
         if value is not _MISSING:
             return value
+        key = self._plain_key
+        if key is not None:
+            # The read path of most attributes, without its function calls.
+            mapping = model.mapping
+            if type(mapping) is SmallDict:
+                mapping = mapping.data
+            value = mapping.get(key, _MISSING)
+            if value is not _MISSING:
+                if not self._stored_as_read:
+                    value = self.deserialize(value)
+                if self.read_memoization:
+                    memo[self.name] = value
+                return value
         value = self.read(model)
         if self.read_memoization:
             memo[self.name] = value
@@ -134,10 +169,13 @@ class Attribute:
         return self.key(model) in model.mapping
 
     def create(self, model):
-        """The default value for ``model``."""
+        """The default value for ``model``: a copy of a mutable default, so
+        that instances do not share one."""
         default = self._default_value
         if not callable(default):
-            return default
+            if isinstance(default, _IMMUTABLE_DEFAULTS):
+                return default
+            return copy.deepcopy(default)
         if self._default_wants_model is None:
             self._default_wants_model = _takes_an_argument(default)
         return default(model) if self._default_wants_model else default()
