@@ -90,11 +90,6 @@ def test_a_sheraf_0_6_database_reads_and_changes(legacy_database):
         assert len(list(cowboy.mules.all())) == 2 and len(list(Cowboy.all())) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sheraf.models.indexation gives a table of sheraf 0.6 its instance counter "
-    "after filing the first new instance, which is then counted twice",
-)
 def test_counting_a_sheraf_0_6_table_after_a_creation(legacy_database):
     with sheraf.connection():
         Cowboy.create(name="Peter")

@@ -219,7 +219,9 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         :raise MultipleIndexException: for a multiple index.
         """
         if len(args) == 1 and not kwargs and cls._primary_key is not None:
-            tree = cls._tree(cls._primary_key)
+            # Reading by identifier is the hot path: no detour.
+            root = cls._index_root()
+            tree = None if root is None else root.data.get(cls._primary_key)
             record = _MISSING if tree is None else tree_entry(tree, args[0], _MISSING)
             if record is not _MISSING:
                 return cls._decorate_found(record, args[0])
@@ -325,10 +327,11 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
                 f"{self.primary_key()!r}."
             )
         _check_keys(trees, keys, self.mapping)
+        length = _length(root, self.primary_key())  # counts the table as it was
         identifier = self.raw_identifier
         for index, index_keys in keys.items():
             _file(trees[index], index, index_keys, self.mapping, identifier)
-        _length(root, self.primary_key()).change(1)
+        length.change(1)
 
     def set_attribute(self, name, value):
         attribute = self.attributes[name]
