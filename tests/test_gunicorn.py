@@ -90,7 +90,7 @@ def test_hooks_work_with_other_workers(saloon_factory, worker_class):
     saloon = saloon_factory(workers=2, preload=True, worker_class=worker_class)
     cowboy_id = hire(saloon)
     statuses, _ = drive(saloon.url, "POST", f"/api/cowboys/{cowboy_id}/practice", 40, 4)
-    assert statuses.count(200) == 40
+    assert statuses.count(200) == 40, (Counter(statuses), saloon.log()[-3000:])
     assert request(saloon.url, "GET", f"/api/cowboys/{cowboy_id}")[1]["gunskill"] == 40
     assert saloon.log().count("opened database 'unnamed' again") == 2
     assert_stops_cleanly(saloon)
