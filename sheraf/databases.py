@@ -372,7 +372,11 @@ class Database:
 
 class ConnectionContext:
     """One connection context: what ``with`` gets from
-    :meth:`Database.connection` and :func:`connection`."""
+    :meth:`Database.connection` and :func:`connection`.
+
+    Its ``commit`` flag may change inside the block: it says whether the
+    block's end commits (when no exception is raised) or aborts.
+    """
 
     __slots__ = (
         "database",

@@ -86,7 +86,8 @@ class ConnectionMiddleware:
             return response_body.append
 
         response_body = []
-        with sheraf.connection(self.database_name) as connection:
+        context = sheraf.connection(self.database_name)
+        with context:
             result = self.app(environ, start_response)
             try:
                 response_body.extend(result)
@@ -94,10 +95,7 @@ class ConnectionMiddleware:
                 if hasattr(result, "close"):
                     result.close()
             status, headers = response
-            if status.startswith("5"):
-                connection.transaction_manager.abort()
-            else:
-                connection.transaction_manager.commit()
+            context.commit = not status.startswith("5")
         return status, headers, response_body
 
     def _buffer_body(self, environ):
