@@ -12,15 +12,14 @@ True
 
 import threading
 
-from sheraf.contexts import threads_are_greenlets
-
 
 class Gate:
     """At most ``size`` holders at once; the others wait for a place.
 
-    Waiting is cooperative under gevent. Without gevent, a greenlet must not
-    block a thread whose other greenlets hold the gate: they would never run
-    again to leave it. Such a caller goes through without holding the gate.
+    Waiting is cooperative under gevent. A caller that already holds a place
+    does not wait for one, and neither does, without gevent, a greenlet of a
+    thread whose other greenlets hold places: they could not run again to
+    leave. Such a caller goes through without holding the gate.
     """
 
     def __init__(self, size):
@@ -41,7 +40,10 @@ class Gate:
         thread = threading.get_ident()
         with self._lock:
             if not self._free:
-                if self._holders.get(thread) and not threads_are_greenlets():
+                if self._holders.get(thread):
+                    # This greenlet (under gevent), or a greenlet of this
+                    # thread (without), holds a place: waiting for it to
+                    # leave would never end.
                     return False
                 self._waiting += 1
                 try:

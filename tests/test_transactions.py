@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 from ZODB.POSException import ConflictError
@@ -104,3 +105,30 @@ def test_threads_incrementing_one_attribute_lose_no_update(db):
         thread.join(60)
     with sheraf.connection():
         assert Counter.read(counter.id).value == 200
+
+
+def test_an_attempt_inside_an_attempt_does_not_wait_for_itself(db):
+    with sheraf.connection(commit=True):
+        counter = Counter.create()
+    conflicts = []
+
+    def inner():
+        if len(conflicts) < 2:
+            conflicts.append(1)
+            raise ConflictError()
+        Counter.read(counter.id).value += 1
+
+    outer_calls = []
+
+    def outer():
+        outer_calls.append(1)
+        if len(outer_calls) == 1:
+            raise ConflictError()  # the outer attempt now holds the retry lane
+        sheraf.attempt(inner, on_failure=None)
+
+    started = time.monotonic()
+    with sheraf.connection():
+        sheraf.attempt(outer)
+    assert time.monotonic() - started < 1
+    with sheraf.connection():
+        assert Counter.read(counter.id).value == 1
