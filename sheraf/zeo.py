@@ -1,4 +1,4 @@
-"""sheraf's ZEO client: ZEO's own, with two changes.
+"""sheraf's ZEO client: ZEO's own, with these changes.
 
 - Waiting for an answer is bounded. ZEO waits forever for the answer to a
   request once it is sent; sheraf waits ``response_timeout`` seconds (30 by
@@ -8,6 +8,8 @@
 - Once gevent has patched :mod:`threading`, the client's networking runs on
   the event loop that all ZEO clients of the gevent hub share, in a greenlet
   (see :mod:`sheraf.green.zeo`).
+- A server that was killed and started again is safe to write to: see
+  :class:`ClientStorage`.
 
 How long a request waits for the connection to come (back) is ZEO's own
 ``wait_timeout`` setting (30 s by default), which ends in
@@ -20,8 +22,8 @@ import os
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
+import ZEO.ClientStorage
 from ZEO.asyncio.client import ClientThread
-from ZEO.ClientStorage import ClientStorage
 from ZEO.Exceptions import ClientDisconnected
 from zodburi.resolvers import ClientStorageURIResolver
 
@@ -64,6 +66,29 @@ def zeo_storage_factory(uri, response_timeout=DEFAULT_RESPONSE_TIMEOUT):
         return ClientStorage(address, _client_factory=client_factory, **options)
 
     return open_client_storage
+
+
+class ClientStorage(ZEO.ClientStorage.ClientStorage):
+    """ZEO's client storage, right after a server comes back.
+
+    - ZEO takes object ids from the server 100 at a time. A server that was
+      killed, then started again, gives out again the ids that no
+      transaction stored: the ones a client still holds would be given to
+      another client too. A client forgets them when it (re)connects.
+    - Aborting a transaction does not wait for the server to come back: a
+      server forgets the transactions of a connection it lost. A commit that
+      cannot reach the server then fails once ``wait_timeout`` is over, not
+      twice that.
+    """
+
+    def notify_connected(self, conn, info):
+        del self._oids[:]
+        super().notify_connected(conn, info)
+
+    def tpc_abort(self, txn, timeout=None):
+        if timeout is None and not self.is_connected():
+            timeout = 0
+        super().tpc_abort(txn, timeout)
 
 
 class BoundedWaits:
