@@ -351,7 +351,9 @@ def cannot_hold(label, value, error):
     ``value`` it cannot hold, ``error`` saying why: a :class:`ValueError`
     or a :class:`TypeError`, like ``error``."""
     kind = ValueError if isinstance(error, ValueError) else TypeError
-    return kind(f"{label} cannot hold {value!r}: {error}")
+    refusal = kind(f"{label} cannot hold {value!r}: {error}")
+    refusal.label = label
+    return refusal
 
 
 def _register(callbacks, args):

@@ -58,6 +58,9 @@ class CollectionAttribute(Attribute):
 
     def __init__(self, attribute=None, persistent_type=None, **kwargs):
         self.attribute = attribute if attribute is not None else SimpleAttribute()
+        # Items that create other instances (references given as dicts) make
+        # the collection write elsewhere too: undone if a later item fails.
+        self.writes_elsewhere = self.attribute.writes_elsewhere
         if persistent_type is not None:
             self.persistent_type = persistent_type
         kwargs.setdefault("default", self.empty)

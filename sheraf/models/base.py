@@ -312,9 +312,14 @@ class BaseModel(metaclass=BaseModelMetaclass):
                 if attribute is None:
                     continue
                 old_value = getattr(self, name)
-                updated = attribute.update(
-                    old_value, new_value, addition, edition, deletion, replacement
-                )
+                try:
+                    updated = attribute.update(
+                        old_value, new_value, addition, edition, deletion, replacement
+                    )
+                except (TypeError, ValueError) as error:
+                    if getattr(error, "label", None):
+                        raise  # it names an attribute already
+                    raise cannot_hold(attribute.label(self), new_value, error) from error
                 if updated is not old_value or not attribute.is_created(self):
                     self.set_attribute(name, updated)
         return self
