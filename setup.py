@@ -22,6 +22,10 @@ setup(
     ],
     extras_require={
         "green": ["gevent>=24.2", "gunicorn>=22.0"],
+        # RelStorage on PostgreSQL (postgres:// URIs). Its "gevent psycopg2"
+        # driver needs the psycopg2 module: psycopg2-binary has it with no
+        # build step; psycopg2 built on the system's libpq does as well.
+        "relstorage": ["RelStorage>=4.0", "psycopg2-binary>=2.9"],
     },
     entry_points={
         "pytest11": ["sheraf = sheraf.testing"],

@@ -2,7 +2,7 @@
 
 Every scheme that a zodburi resolver knows is accepted: ``memory://``,
 ``file:///path/Data.fs``, ``zeo://host:port``, ``zconfig://``, and the
-schemes that installed packages add (RelStorage's ``postgresql://`` for
+schemes that installed packages add (RelStorage's ``postgres://`` for
 instance). ``zeo://`` URIs get sheraf's ZEO client (see :mod:`sheraf.zeo`),
 which also accepts ``response_timeout`` in the query string.
 
