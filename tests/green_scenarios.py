@@ -1,17 +1,19 @@
 """Greenlet and gevent scenarios, each run in a fresh interpreter so that
 gevent's patching happens exactly when the scenario says:
 
-    python -m tests.green_scenarios SCENARIO PATCHING PORT [ZEO_PID]
+    python -m tests.green_scenarios SCENARIO PATCHING PORT_OR_URI [ZEO_PID]
 
-PATCHING is ``plain`` (greenlets, no gevent), ``first`` (gevent patches
-before anything is imported) or ``after`` (gevent patches after sheraf and
-transaction were imported). The scenario prints one JSON line; the tests in
-test_green.py read it.
+PORT_OR_URI is the port of a ZEO server on 127.0.0.1, or a database URI
+(RelStorage's ``postgres://...`` for instance). PATCHING is ``plain``
+(greenlets, no gevent), ``first`` (gevent patches before anything is
+imported) or ``after`` (gevent patches after sheraf and transaction were
+imported). The scenario prints one JSON line; the tests in test_green.py
+and test_relstorage.py read it.
 """
 
 import sys
 
-SCENARIO, PATCHING, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
+SCENARIO, PATCHING, PORT_OR_URI = sys.argv[1], sys.argv[2], sys.argv[3]
 ZEO_PID = int(sys.argv[4]) if len(sys.argv) > 4 else None
 
 if PATCHING == "first":
@@ -24,6 +26,7 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import time  # noqa: E402
+import urllib.parse  # noqa: E402
 
 import greenlet  # noqa: E402
 import transaction  # noqa: E402,F401
@@ -35,7 +38,12 @@ if PATCHING == "after":
 
     monkey.patch_all()
 
-URI = f"zeo://127.0.0.1:{PORT}"
+URI = f"zeo://127.0.0.1:{PORT_OR_URI}" if PORT_OR_URI.isdigit() else PORT_OR_URI
+
+
+def uri_with(**query):
+    """URI with ``query`` added to its query string."""
+    return URI + ("&" if "?" in URI else "?") + urllib.parse.urlencode(query)
 
 
 class Cowboy(sheraf.Model):
@@ -56,7 +64,7 @@ def create_cowboy():
 def increments():
     """50 greenlets x 4 increments of one IntegerAttribute through attempt."""
     # Plain greenlets all hold a connection at once: a pool for 50.
-    sheraf.Database(f"{URI}?connection_pool_size=50")
+    sheraf.Database(uri_with(connection_pool_size=50))
     cowboy_id = create_cowboy()
     conflicts = []
 
@@ -83,7 +91,7 @@ def increments():
 def cheers():
     """100 concurrent increments of a CounterAttribute: exact, and with no
     retry, since concurrent increments merge."""
-    sheraf.Database(f"{URI}?connection_pool_size=100")
+    sheraf.Database(uri_with(connection_pool_size=100))
     cowboy_id = create_cowboy()
     retries = []
 
@@ -188,13 +196,72 @@ def stopped_server():
     )
 
 
+def locked_tables():
+    """RelStorage on PostgreSQL: while another session locks the tables of
+    the objects, a ticker greenlet keeps ticking and a greenlet waiting on
+    PostgreSQL waits; once the lock is released it completes. (Were the
+    driver not cooperative, the waiting greenlet would block the process
+    until PostgreSQL ends the locking session, after 5 s.)
+
+    With PATCHING ``late``, gevent patches after the database was opened:
+    sheraf opens it again at its next connection context."""
+    db = sheraf.Database(URI)
+    cowboy_id = create_cowboy()
+    first_storage = db.storage
+    if PATCHING == "late":
+        from gevent import monkey
+
+        monkey.patch_all()
+        with sheraf.connection():
+            pass
+    import gevent
+
+    ticks, ticker = start_ticker(0.01)
+    # Under gevent, RelStorage's wait callback only works with the
+    # connections of its driver.
+    driver = db.storage._adapter.driver
+    locker = driver.connect(URI.split("?")[0])
+    cursor = locker.cursor()
+    cursor.execute("SET idle_in_transaction_session_timeout = '5s'")
+    tables = ["object_state"] + (["current_object"] if db.storage.keep_history else [])
+    cursor.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+
+    def practice():
+        with sheraf.connection(commit=True):
+            Cowboy.read(cowboy_id).gunskill += 1000
+        return time.monotonic()
+
+    locked_at = time.monotonic()
+    waiter = gevent.spawn(practice)
+    gevent.sleep(1.5)
+    ticks_while_locked = len(ticks)
+    done_while_locked = waiter.ready()
+    try:
+        locker.rollback()
+    except driver.driver_module.OperationalError:
+        pass  # PostgreSQL ended the session already
+    finished_at = waiter.get(timeout=30)
+    locker.close()
+    ticker.kill()
+    with sheraf.connection():
+        total = Cowboy.read(cowboy_id).gunskill
+    report(
+        driver=driver.__name__,
+        reopened=db.storage is not first_storage,
+        ticks_while_locked=ticks_while_locked,
+        done_while_locked=done_while_locked,
+        waited=finished_at - locked_at,
+        total=total,
+    )
+
+
 def response_timeout():
     """A server that stops answering: the wait ends in a clear error after
     response_timeout, other greenlets keep running, and once the server is
     back requests work again."""
     import gevent
 
-    sheraf.Database(f"{URI}?response_timeout=1&wait_timeout=5")
+    sheraf.Database(uri_with(response_timeout=1, wait_timeout=5))
     cowboy_id = create_cowboy()
     ticks, ticker = start_ticker(0.01)
 

@@ -2,6 +2,7 @@
 
     python -m examples.saloon.launch [--data DIR] [--port PORT] [--workers N]
     python -m examples.saloon.launch --smoke [--requests N] [--concurrency C]
+    python -m examples.saloon.launch --database postgres://user:password@host:port/db
 
 Without ``--data``, the ZEO server keeps its FileStorage in a temporary
 folder, deleted at the end. Ctrl-C (or SIGTERM) stops gunicorn, then the
@@ -33,11 +34,15 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file
 
 
 class Saloon:
-    """A running ZEO server and gunicorn, stopped by :meth:`stop`."""
+    """A running ZEO server and gunicorn, stopped by :meth:`stop`. With
+    ``database_uri`` (RelStorage's ``postgres://...`` for instance), gunicorn
+    alone, on that database."""
 
-    def __init__(self, data_dir, port=None, workers=2, worker_class="gevent", preload=False, log_path=None):
+    def __init__(
+        self, data_dir, port=None, workers=2, worker_class="gevent", preload=False, log_path=None, database_uri=None
+    ):
         self.data_dir = data_dir
-        self.zeo, self.zeo_port = start_zeo_server(data_dir)
+        self.zeo, self.zeo_port = start_zeo_server(data_dir) if database_uri is None else (None, None)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or os.path.join(data_dir, "gunicorn.log")
@@ -56,6 +61,8 @@ class Saloon:
             command += ["--no-control-socket"]  # one shared path for all instances otherwise
         command += ["examples.saloon.app:application"]
         environment = dict(os.environ, SALOON_DATABASE=f"zeo://127.0.0.1:{self.zeo_port}?wait_timeout=5")
+        if database_uri is not None:
+            environment["SALOON_DATABASE"] = database_uri
         try:
             with open(self.log_path, "ab") as log:
                 self.gunicorn = subprocess.Popen(
@@ -90,14 +97,16 @@ class Saloon:
         code = None
         gunicorn = getattr(self, "gunicorn", None)
         if gunicorn is not None and gunicorn.poll() is None:
-            os.kill(self.zeo.pid, signal.SIGCONT)
+            if self.zeo is not None:
+                os.kill(self.zeo.pid, signal.SIGCONT)
             gunicorn.terminate()
             try:
                 code = gunicorn.wait(timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(gunicorn.pid, signal.SIGKILL)
                 code = gunicorn.wait()
-        stop_zeo_server(self.zeo)
+        if self.zeo is not None:
+            stop_zeo_server(self.zeo)
         return code
 
 
@@ -163,6 +172,7 @@ def smoke(saloon, requests, concurrency):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="folder of the ZEO server's data (a temporary one by default)")
+    parser.add_argument("--database", help="a database URI for the workers, instead of a ZEO server of its own")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (8000)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--preload", action="store_true", help="import the app in gunicorn's master")
@@ -175,10 +185,17 @@ def main(argv=None):
     os.makedirs(data_dir, exist_ok=True)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    saloon = Saloon(data_dir, port=args.port if not args.smoke else None, workers=args.workers, preload=args.preload)
+    saloon = Saloon(
+        data_dir,
+        port=args.port if not args.smoke else None,
+        workers=args.workers,
+        preload=args.preload,
+        database_uri=args.database,
+    )
     passed = True
     try:
-        print(f"The saloon is open at {saloon.url} (ZEO on 127.0.0.1:{saloon.zeo_port}, data in {data_dir}).", flush=True)
+        where = f"ZEO on 127.0.0.1:{saloon.zeo_port}, data in {data_dir}" if saloon.zeo else "on --database"
+        print(f"The saloon is open at {saloon.url} ({where}).", flush=True)
         if args.smoke:
             report, passed = smoke(saloon, args.requests, args.concurrency)
             print(report, flush=True)
