@@ -245,7 +245,7 @@ def _http_lines(http, run):
     from bench.http_load import endpoints
 
     titles = {key: title for key, title, _method, _path in endpoints("<id>")}
-    lines = ["", "### The saloon on gunicorn", ""]
+    lines = ["### The saloon on gunicorn", ""]
     lines += _prose(
         f"examples/saloon on {WORKERS} gevent workers against a ZEO server, this project "
         "only (sheraf 0.6.0 has no gevent support to run it), the endpoints taking turns "
