@@ -4,14 +4,18 @@
 - ``GET /api/cowboys``, ``POST /api/cowboys`` (``{"name": ...}``);
 - ``GET /api/cowboys/<id>``, ``POST /api/cowboys/<id>/practice``
   (gunskill + 1);
-- ``GET /health``: answers without touching the database.
+- ``GET /health``: answers without touching the database;
+- with ``SALOON_DEBUG=1``, the routes of :mod:`examples.saloon.debug`.
 
-The database URI comes from ``SALOON_DATABASE`` (in memory by default).
+The database URI comes from ``SALOON_DATABASE`` (in memory by default),
+and how long a request may wait for a connection of the pool from
+``SALOON_OPEN_TIMEOUT`` (seconds, 30 by default).
 Every route but ``/health`` runs in
 :class:`sheraf.green.wsgi.ConnectionMiddleware`: one connection per
 request, committed when the route succeeds, replayed on a conflict.
 """
 
+import functools
 import html
 import json
 import os
@@ -22,7 +26,10 @@ import sheraf
 from examples.saloon.models import Cowboy
 from sheraf.green.wsgi import ConnectionMiddleware
 
-database = sheraf.Database(os.environ.get("SALOON_DATABASE", "memory://"))
+database = sheraf.Database(
+    os.environ.get("SALOON_DATABASE", "memory://"),
+    db_args={"open_timeout": float(os.environ.get("SALOON_OPEN_TIMEOUT", "30"))},
+)
 
 
 class HTTPError(Exception):
@@ -149,11 +156,27 @@ def health(environ, start_response):
     return [b"ok\n"]
 
 
+DEBUG = os.environ.get("SALOON_DEBUG") == "1"
+if DEBUG:
+    from examples.saloon import debug
+
+    ROUTES.append(
+        (
+            "POST",
+            r"/debug/duel/(?P<winner>[^/]+)/(?P<loser>[^/]+)",
+            functools.partial(debug.duel, read_cowboy=read_cowboy),
+        )
+    )
+
 with_connections = ConnectionMiddleware(saloon)
 
 
 def application(environ, start_response):
     """The saloon, with ``/health`` kept out of the database."""
+    if DEBUG:
+        start_response = debug.signed(start_response)
+        if environ.get("PATH_INFO") == "/debug/state":
+            return debug.state(environ, start_response)
     if environ.get("PATH_INFO") == "/health":
         return health(environ, start_response)
     return with_connections(environ, start_response)

@@ -5,10 +5,12 @@
     python -m examples.saloon.launch --database postgres://user:password@host:port/db
 
 Without ``--data``, the ZEO server keeps its FileStorage in a temporary
-folder, deleted at the end. Ctrl-C (or SIGTERM) stops gunicorn, then the
-ZEO server. ``--smoke`` drives a bounded load instead of waiting: it
-prints the requests per second, checks that every practice was counted,
-and stops everything.
+folder, deleted at the end. ``SALOON_ZEO_OPTIONS`` is the query string of
+the workers' ZEO URI, their bounds on waiting for the server
+(``wait_timeout=5`` by default; see :mod:`sheraf.zeo`). Ctrl-C (or
+SIGTERM) stops gunicorn, then the ZEO server. ``--smoke`` drives a bounded
+load instead of waiting: it prints the requests per second, checks that
+every practice was counted, and stops everything.
 """
 
 import argparse
@@ -60,7 +62,9 @@ class Saloon:
         if int(gunicorn.__version__.split(".")[0]) >= 27:
             command += ["--no-control-socket"]  # one shared path for all instances otherwise
         command += ["examples.saloon.app:application"]
-        environment = dict(os.environ, SALOON_DATABASE=f"zeo://127.0.0.1:{self.zeo_port}?wait_timeout=5")
+        # How long a request waits for the ZEO server to come back, or to answer.
+        zeo_options = os.environ.get("SALOON_ZEO_OPTIONS", "wait_timeout=5")
+        environment = dict(os.environ, SALOON_DATABASE=f"zeo://127.0.0.1:{self.zeo_port}?{zeo_options}")
         if database_uri is not None:
             environment["SALOON_DATABASE"] = database_uri
         try:
@@ -97,7 +101,7 @@ class Saloon:
         code = None
         gunicorn = getattr(self, "gunicorn", None)
         if gunicorn is not None and gunicorn.poll() is None:
-            if self.zeo is not None:
+            if self.zeo is not None and self.zeo.poll() is None:  # a test may have killed it
                 os.kill(self.zeo.pid, signal.SIGCONT)
             gunicorn.terminate()
             try:
