@@ -15,6 +15,7 @@ own :class:`ZODB.Connection.Connection` and its own
 """
 
 import inspect
+import logging
 import os
 import sys
 import threading
@@ -90,12 +91,17 @@ def _open_zodb(storage, settings, attempts=3):
     doing it at once on a new ZEO server race, and one of them gets a
     conflict: it catches up with the server and tries again.
     """
+    name = settings["database_name"]
+    known = _registry.zodb_databases.get(name)
     for nb_attempt in range(attempts):
         try:
             return ZODB.DB(storage, databases=_registry.zodb_databases, **settings)
-        except ConflictError:
-            _registry.zodb_databases.pop(settings["database_name"], None)
-            if nb_attempt == attempts - 1:
+        except Exception as exc:
+            # ZODB.DB names itself in the registry before it creates the
+            # root: forget a database that failed, or the name stays taken.
+            if _registry.zodb_databases.get(name) is not known:
+                del _registry.zodb_databases[name]
+            if not isinstance(exc, ConflictError) or nb_attempt == attempts - 1:
                 raise
             getattr(storage, "ping", lambda: None)()
 
@@ -187,22 +193,28 @@ class Database:
 
         self.name = name
         self.uri = uri
+        self.storage = None
         try:
             self.storage = open_storage()
+            self.db = _open_zodb(self.storage, settings)
         except Exception as exc:
             if _registry.databases.get(name) is self:
                 del _registry.databases[name]
+            if storage is None and self.storage is not None:
+                self.storage.close()  # opened here, from the URI
+            self.db = self.storage = None
             raise DatabaseUnavailableException(
                 f"Cannot open database {name!r} from "
                 f"{uri if uri is not None else storage!r}: "
                 f"{exc.__class__.__name__}: {exc}"
             ) from exc
-        self.db = _open_zodb(self.storage, settings)
         self._forked_from = None
         self._prepare_sharing()
         _registry.databases[name] = self
 
     def _prepare_sharing(self):
+        if contexts.threads_are_greenlets():
+            _share_the_transaction_logger()
         self._threading_lock = threading.Lock
         self._gate = Gate(self.db.getPoolSize())
         self._retry_lane = Gate(1)
@@ -370,6 +382,33 @@ class Database:
         return stack[-1].database.name if stack else None
 
 
+class ContextTransactionManager(transaction.TransactionManager):
+    """The transaction manager of one connection context.
+
+    Committing or aborting when no transaction was begun (a context that
+    only read, or wrote nothing) does nothing, instead of beginning an
+    empty transaction to end it at once, which costs more than opening the
+    connection did.
+    """
+
+    def commit(self):
+        if self._txn is not None:
+            super().commit()
+
+    def abort(self):
+        if self._txn is not None:
+            super().abort()
+
+
+def _share_the_transaction_logger():
+    """transaction logs to a logger named after the current thread; under
+    gevent, after the current greenlet, and such loggers are never freed: a
+    server would make one per request. Let them share one."""
+    import transaction._transaction
+
+    transaction._transaction._LOGGER = logging.getLogger("txn")
+
+
 class ConnectionContext:
     """One connection context: what ``with`` gets from
     :meth:`Database.connection` and :func:`connection`.
@@ -423,7 +462,7 @@ class ConnectionContext:
             self._wait_for_a_free_connection()
         try:
             self.connection = database.db.open(
-                transaction_manager=transaction.TransactionManager()
+                transaction_manager=ContextTransactionManager()
             )
         except BaseException:
             self._release()
@@ -436,6 +475,13 @@ class ConnectionContext:
 
     def __exit__(self, exc_type, exc_value, traceback):
         if self._reused:
+            return False
+        if self.database._forked_from is not None:
+            # The process forked inside the block: the connection, and its
+            # storage, are the parent's. Leave them alone.
+            self._forget()
+            if exc_type is None and self.commit:
+                self.database._check_usable()  # ForkedDatabaseException
             return False
         manager = self.connection.transaction_manager
         try:
@@ -465,12 +511,15 @@ class ConnectionContext:
                     connection.cacheMinimize()
                 connection.close()
         finally:
-            stack = self._stack
-            if self in stack:
-                stack.remove(self)
-                contexts.leave_stack(stack)
-            self.database._open.discard(self)
-            self._release()
+            self._forget()
+
+    def _forget(self):
+        stack = self._stack
+        if self in stack:
+            stack.remove(self)
+            contexts.leave_stack(stack)
+        self.database._open.discard(self)
+        self._release()
 
     def describe(self):
         filename, line = self.location

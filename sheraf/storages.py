@@ -33,12 +33,17 @@ def resolve(uri, read_only=False):
         keyword arguments the URI carries (``database_name``,
         ``pool_size``...).
     """
-    scheme = urlsplit(uri).scheme if isinstance(uri, str) else ""
+    try:
+        scheme = urlsplit(uri).scheme if isinstance(uri, str) else ""
+    except ValueError as exc:  # an invalid IPv6 address, for instance
+        raise InvalidURIException(f"Cannot open {uri!r}: {exc}") from None
     if not scheme:
         raise InvalidURIException(
             f"Cannot open {uri!r}: a database URI looks like 'zeo://host:port', "
             "'file:///path/Data.fs' or 'memory://'."
         )
+    # Schemes are case-insensitive; zodburi's resolvers know them in lower case.
+    uri = scheme + uri[uri.index(":") :]
     if read_only:
         uri = _with_query(uri, read_only="true")
 
@@ -48,13 +53,14 @@ def resolve(uri, read_only=False):
 
     try:
         factory, db_kw = zodburi.resolve_uri(uri)
-    except zodburi.NoResolverForScheme:
+    except zodburi.NoResolverForScheme as exc:
         known = ", ".join(sorted(_known_schemes()))
+        unknown = exc.uri[: exc.uri.find(":")]  # demo: URIs hold others
         raise InvalidURIException(
             f"Cannot open {uri!r}: no installed resolver knows the scheme "
-            f"{scheme!r} (known: {known})."
+            f"{unknown!r} (known: {known})."
         ) from None
-    except (KeyError, ValueError, TypeError) as exc:
+    except Exception as exc:  # zconfig:// reads a file, for instance
         raise InvalidURIException(f"Cannot open {uri!r}: {exc}") from exc
 
     if scheme == "zeo":

@@ -601,7 +601,10 @@ def _database_root(model_class):
     stack = contexts.current_stack()
     if not stack:
         raise NotConnectedException(_not_connected_message(model_class))
-    connection = stack[-1].connection
+    context = stack[-1]
+    if context.database._forked_from is not None:
+        context.database._check_usable()  # forked inside the block: refused
+    connection = context.connection
     if model_class.database_name is not None:
         connection = connection.get_connection(model_class.database_name)
     cached = connection.__dict__.get("_sheraf_root")
