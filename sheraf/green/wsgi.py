@@ -99,10 +99,12 @@ class ConnectionMiddleware:
         return status, headers, response_body
 
     def _buffer_body(self, environ):
-        buffer = tempfile.SpooledTemporaryFile(max_size=self.spool_size)
-        source = environ.get("wsgi.input") or io.BytesIO()
         length = environ.get("CONTENT_LENGTH")
         remaining = int(length) if length else None
+        if not remaining and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", ""):
+            return io.BytesIO()
+        buffer = tempfile.SpooledTemporaryFile(max_size=self.spool_size)
+        source = environ.get("wsgi.input") or io.BytesIO()
         while remaining is None or remaining > 0:
             chunk = source.read(65536 if remaining is None else min(65536, remaining))
             if not chunk:
