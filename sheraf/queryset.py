@@ -186,6 +186,8 @@ class QuerySet:
     # Reading.
 
     def __iter__(self):
+        # Itself, not the iterator it evaluates to: list() asks the
+        # iterable for its len() after iter(), and counting copies the query.
         return self
 
     def __next__(self):
@@ -566,14 +568,17 @@ def _index_entries(model, index_name, reverse=False, skip_key=None):
     primary_tree = model._tree(model.primary_key())
     tree = model._tree(index.key)
     if primary_tree is None:
-        return
+        return iter(())
     if tree is None:
         tree = primary_tree
         index = model.indexes[model.primary_key()]
     items = _descending_items(tree) if reverse else tree.items()
     if index.primary:
-        yield from items
-        return
+        return iter(items)
+    return _filed_then_others(model, index, items, primary_tree, skip_key)
+
+
+def _filed_then_others(model, index, items, primary_tree, skip_key):
     seen = set()
     for key, entry in items:
         if skip_key is not None and skip_key(key):
@@ -651,7 +656,7 @@ def _stored_none(attribute):
 
 
 def _checked(model, entries, checks):
-    instances = (model._decorate_found(record, identifier) for identifier, record in entries)
+    instances = itertools.starmap(model._decorate_found, entries)
     return _checked_instances(instances, checks)
 
 

@@ -95,6 +95,14 @@ class BaseIndexedModelMetaclass(BaseModelMetaclass):
             )
         klass._primary_key = primaries[0] if primaries else None
         klass._primary_attribute = indexes[primaries[0]].attributes[0] if primaries else None
+        # What reading an instance by its identifier memoizes, kept out of
+        # the class's descriptors for the hot path.
+        primary = klass._primary_attribute
+        klass._identifier_memo = (
+            (primary.name, primary.deserialize)
+            if primary is not None and primary.write_memoization
+            else None
+        )
         return klass
 
 
@@ -144,13 +152,14 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
     # Reading.
 
     @classmethod
-    def _decorate_found(cls, record, raw_identifier):
+    def _decorate_found(cls, raw_identifier, record):
         """An instance over ``record``, whose primary key is known."""
         instance = cls.__new__(cls)
-        instance.mapping = record
-        primary = cls._primary_attribute
-        if primary.write_memoization:
-            instance.__dict__[primary.name] = primary.deserialize(raw_identifier)
+        memo = instance.__dict__
+        memo["mapping"] = record
+        if cls._identifier_memo is not None:
+            name, deserialize = cls._identifier_memo
+            memo[name] = deserialize(raw_identifier)
         return instance
 
     @classmethod
@@ -194,12 +203,12 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             if entry is _MISSING:
                 continue
             if index.primary:
-                yield cls._decorate_found(entry, key)
+                yield cls._decorate_found(key, entry)
             elif index.unique:
                 yield cls._decorate(entry)
             else:
                 for identifier, record in entry.items():
-                    yield cls._decorate_found(record, identifier)
+                    yield cls._decorate_found(identifier, record)
 
     @classmethod
     def _find_by_scan(cls, index, value):
@@ -224,7 +233,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             tree = None if root is None else root.data.get(cls._primary_key)
             record = _MISSING if tree is None else tree_entry(tree, args[0], _MISSING)
             if record is not _MISSING:
-                return cls._decorate_found(record, args[0])
+                return cls._decorate_found(args[0], record)
         index, value = cls._check_args(args, kwargs)
         if not index.unique:
             raise MultipleIndexException(
@@ -431,7 +440,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         }
         records = itertools.islice(cls._tree(cls.primary_key()).items(), start, end)
         for position, (identifier, record) in enumerate(records):
-            instance = cls._decorate_found(record, identifier)
+            instance = cls._decorate_found(identifier, record)
             keys = {index: index.index_keys(instance) for index in trees}
             _check_keys(trees, keys, record)
             for index, index_keys in keys.items():
