@@ -63,7 +63,8 @@ sheraf_postgresql_stop() {
 
 sheraf_postgresql_as_owner() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+        # From /: the postgres user may not enter the current folder.
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
