@@ -6,8 +6,10 @@ create databases. ``.ci/run`` starts one with ``.ci/postgresql.sh``; so does
 
     bash .ci/postgresql.sh .venv/bin/python -m pytest tests/test_relstorage.py
 
-Without it, these tests are skipped. Each test works in a database of its
-own, created for it and dropped at its end. sheraf opens RelStorage through
+Without it, these tests are skipped. The server must accept 250 sessions
+at once (``max_connections``): 100 greenlets each hold a ZODB connection,
+and a RelStorage connection may use two sessions. Each test works in a
+database of its own, created for it and dropped at its end. sheraf opens RelStorage through
 its zodburi scheme, ``postgres://``.
 """
 
