@@ -200,6 +200,18 @@ def _owner_ended_callback(key):
                 ConnectionLeftOpenWarning,
                 stacklevel=1,
             )
-            entry.discard()
+        if threads_are_greenlets():
+            # This runs where the owner was freed, gevent's hub perhaps,
+            # which must not wait: close the connections in a greenlet.
+            import gevent
+
+            gevent.spawn(_discard_all, stack)
+        else:
+            _discard_all(stack)
 
     return owner_ended
+
+
+def _discard_all(stack):
+    for entry in reversed(list(stack)):
+        entry.discard()

@@ -425,7 +425,7 @@ class ConnectionContext:
         "connection",
         "location",
         "_stack",
-        "_gated",
+        "_ticket",
         "_reused",
     )
 
@@ -457,8 +457,8 @@ class ConnectionContext:
                 f"{database.name!r} is not nestable."
             )
 
-        self._gated = not any(c.database is database for c in stack)
-        if self._gated:
+        self._ticket = None
+        if not any(c.database is database for c in stack):
             self._wait_for_a_free_connection()
         try:
             self.connection = database.db.open(
@@ -532,9 +532,8 @@ class ConnectionContext:
         database = self.database
         timeout = database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
         try:
-            self._gated = database._gate.enter(timeout)
+            self._ticket = database._gate.enter(timeout)
         except TimeoutError:
-            self._gated = False
             raise DatabaseUnavailableException(
                 f"All {database._gate.size} connections of database "
                 f"{database.name!r} stayed in use for {timeout:g} s. Raise "
@@ -542,9 +541,9 @@ class ConnectionContext:
             ) from None
 
     def _release(self):
-        if self._gated:
-            self._gated = False
-            self.database._gate.leave()
+        if self._ticket is not None:
+            ticket, self._ticket = self._ticket, None
+            self.database._gate.leave(ticket)
 
 
 def connection(database_name=None, commit=False, cache_minimize=False, reuse=False):

@@ -5,9 +5,8 @@ the other lets one conflicting transaction at a time try again, so that
 retries do not keep colliding with each other.
 
 >>> gate = Gate(1)
->>> gate.enter(timeout=1)
-True
->>> gate.leave()
+>>> ticket = gate.enter(timeout=1)
+>>> gate.leave(ticket)
 """
 
 import threading
@@ -33,8 +32,8 @@ class Gate:
     def enter(self, timeout):
         """Wait for a place, ``timeout`` seconds at most.
 
-        :return: ``True`` once the caller holds a place, ``False`` if it goes
-            through without one.
+        :return: the ticket to :meth:`leave` with, once the caller holds a
+            place; ``None`` if it goes through without one.
         :raise TimeoutError: when no place came free in time.
         """
         thread = threading.get_ident()
@@ -44,7 +43,7 @@ class Gate:
                     # This greenlet (under gevent), or a greenlet of this
                     # thread (without), holds a place: waiting for it to
                     # leave would never end.
-                    return False
+                    return None
                 self._waiting += 1
                 try:
                     if not self._freed.wait_for(lambda: self._free, timeout):
@@ -53,11 +52,12 @@ class Gate:
                     self._waiting -= 1
             self._free -= 1
             self._holders[thread] = self._holders.get(thread, 0) + 1
-        return True
+        return thread
 
-    def leave(self):
-        """Give back the place the calling thread entered with."""
-        thread = threading.get_ident()
+    def leave(self, ticket):
+        """Give back the place :meth:`enter` gave ``ticket`` for, from any
+        thread or greenlet (the one that entered may have ended)."""
+        thread = ticket
         with self._lock:
             self._free += 1
             held = self._holders[thread] - 1

@@ -56,31 +56,32 @@ class RetryLane:
 
     def __init__(self, database):
         self.database = database
-        self.held = False
+        self.ticket = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        if self.held:
-            self.held = False
-            self.database._retry_lane.leave()
+        if self.ticket is not None:
+            ticket, self.ticket = self.ticket, None
+            self.database._retry_lane.leave(ticket)
 
     def let_retries_pass(self, timeout=0.05):
         """Before a first attempt: let the units of work that are trying again
         after a conflict go first, for ``timeout`` seconds at most."""
         try:
-            if self.database._retry_lane.enter(timeout):
-                self.database._retry_lane.leave()
+            ticket = self.database._retry_lane.enter(timeout)
         except TimeoutError:
-            pass
+            return
+        if ticket is not None:
+            self.database._retry_lane.leave(ticket)
 
     def wait_turn(self):
         """After a conflict: wait for (or keep) the turn to try again."""
-        if not self.held:
+        if self.ticket is None:
             timeout = self.database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
             try:
-                self.held = self.database._retry_lane.enter(timeout)
+                self.ticket = self.database._retry_lane.enter(timeout)
             except TimeoutError:
                 pass  # try again without a turn rather than not at all
         ping = getattr(self.database.storage, "ping", None)
