@@ -420,12 +420,7 @@ def test_a_simple_attribute_takes_anything_and_the_commit_refuses_what_zodb_cann
         database.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, not fixed here: FileAttribute writes the file when the value is "
-    "checked, and only an abort of the transaction removes it",
-)
-def test_a_file_written_before_another_value_fails_is_left_behind(files_root):
+def test_no_file_is_written_when_another_value_fails(files_root):
     database, _ = seeded_database()
     try:
         with sheraf.connection() as connection:

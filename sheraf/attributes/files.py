@@ -114,19 +114,8 @@ class FileAttribute(Attribute):
             raise TypeError(f"a file, a dict or bytes is needed, not {type(value).__name__}")
         if not isinstance(value.stream, (bytes, bytearray)):
             raise TypeError(f"the content of a file must be bytes, not {type(value.stream).__name__}")
-        return self._write_file(value.stream, value.extension)
-
-    def _write_file(self, content, extension):
-        name = uuid.uuid4().hex + (f".{extension}" if extension else "")
-        relative_path = os.path.join(self._folder, name)
-        path = os.path.join(FILES_ROOT_DIR, relative_path)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as file:
-            file.write(content)
-        transaction = current_transaction()
-        if transaction is not None:
-            transaction.addAfterAbortHook(_remove, (path,))
-        return relative_path
+        name = uuid.uuid4().hex + (f".{value.extension}" if value.extension else "")
+        return _UnwrittenFile(os.path.join(self._folder, name), bytes(value.stream))
 
     def deserialize(self, raw):
         if raw is None:
@@ -135,6 +124,8 @@ class FileAttribute(Attribute):
         return self.file_object_class(extension=extension, relative_path=raw)
 
     def write_raw(self, model, raw):
+        if isinstance(raw, _UnwrittenFile):
+            raw = raw.write()
         previous = model.mapping.get(self.key(model))
         super().write_raw(model, raw)
         if previous is not None and previous != raw:
@@ -145,6 +136,28 @@ class FileAttribute(Attribute):
         previous = model.mapping.pop(self.key(model), None)
         if previous is not None:
             _remove_after_commit(previous)
+
+
+class _UnwrittenFile(str):
+    """The path a new file will have, and its content: checking a value
+    writes nothing, storing it writes the file."""
+
+    def __new__(cls, relative_path, content):
+        path = super().__new__(cls, relative_path)
+        path.content = content
+        return path
+
+    def write(self):
+        """Write the file, removed again if the transaction aborts; its
+        relative path."""
+        path = os.path.join(FILES_ROOT_DIR, self)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as file:
+            file.write(self.content)
+        transaction = current_transaction()
+        if transaction is not None:
+            transaction.addAfterAbortHook(_remove, (path,))
+        return str(self)
 
 
 def _remove_after_commit(relative_path):
