@@ -17,8 +17,10 @@ own :class:`ZODB.Connection.Connection` and its own
 import inspect
 import logging
 import os
+import random
 import sys
 import threading
+import time
 
 import transaction
 import ZODB
@@ -82,6 +84,25 @@ class _ProcessRegistry:
 
 _registry = _ProcessRegistry()
 os.register_at_fork(after_in_child=_registry.after_fork_in_child)
+
+
+def _open_storage(open_storage, attempts=5):
+    """The storage ``open_storage`` opens.
+
+    A relational storage (RelStorage) creates its tables when it first opens
+    a database. Processes doing it at once race, and the losers break a
+    unique constraint, or find a table already there: they wait a little
+    and try again.
+    """
+    for nb_attempt in range(attempts):
+        try:
+            return open_storage()
+        except Exception as exc:
+            names = {k.__name__ for k in type(exc).__mro__}
+            lost_the_race = "IntegrityError" in names or any(n.startswith("Duplicate") for n in names)
+            if not lost_the_race or nb_attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.05, 0.25))
 
 
 def _open_zodb(storage, settings, attempts=3):
@@ -195,7 +216,7 @@ class Database:
         self.uri = uri
         self.storage = None
         try:
-            self.storage = open_storage()
+            self.storage = _open_storage(open_storage)
             self.db = _open_zodb(self.storage, settings)
         except Exception as exc:
             if _registry.databases.get(name) is self:

@@ -9,6 +9,7 @@ from sheraf.exceptions import ConnectionAlreadyOpened
 from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
 from sheraf.exceptions import SherafException
+from tests import utils
 
 
 def test_default_database_is_in_memory_and_named_unnamed():
@@ -311,37 +312,9 @@ def test_reset_in_a_forked_child_recreates_the_database_and_spares_the_parents(
     db.close()
 
 
-def _open_at_once(uri, barrier, results):
-    barrier.wait(10)
-    try:
-        sheraf.Database(uri).close()
-        results.put("ok")
-    except Exception as exc:  # reported to the parent
-        results.put(repr(exc))
-
-
-def test_processes_opening_a_new_zeo_database_at_once_all_succeed(tmp_path):
+@pytest.mark.parametrize("round_", range(3))
+def test_processes_opening_a_new_zeo_database_at_once_all_succeed(zeo, round_):
     """ZODB creates the root object of a new database: processes that race to
     do it must not fail."""
-    import multiprocessing
-
-    for round_ in range(3):
-        folder = tmp_path / str(round_)
-        folder.mkdir()
-        process, port = sheraf.servers.start_zeo_server(str(folder))
-        try:
-            barrier, results = multiprocessing.Barrier(6), multiprocessing.Queue()
-            children = [
-                multiprocessing.Process(
-                    target=_open_at_once, args=(f"zeo://127.0.0.1:{port}", barrier, results)
-                )
-                for _ in range(6)
-            ]
-            for child in children:
-                child.start()
-            outcomes = [results.get(timeout=60) for _ in children]
-            for child in children:
-                child.join(10)
-            assert outcomes == ["ok"] * 6
-        finally:
-            sheraf.servers.stop_zeo_server(process)
+    _, port = zeo
+    assert utils.open_at_once(f"zeo://127.0.0.1:{port}") == ["ok"] * 8

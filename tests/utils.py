@@ -1,6 +1,7 @@
 """Helpers for tests and doctests: temporary folders, and a real ZEO
 server on a free loopback port."""
 
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -35,3 +36,27 @@ def stop_zeo_server(process, silent=False):
     stopped."""
     if not sheraf.servers.stop_zeo_server(process) and not silent:
         print(f"The ZEO server {process.pid} had already stopped ({process.returncode}).")
+
+
+def open_at_once(uri, processes=8):
+    """Open and close ``sheraf.Database(uri)`` in ``processes`` forked
+    processes at the same moment; what each one got: ``"ok"`` or the
+    exception."""
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(processes), context.Queue()
+    children = [context.Process(target=_open, args=(uri, barrier, results)) for _ in range(processes)]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(10)
+    return outcomes
+
+
+def _open(uri, barrier, results):
+    barrier.wait(10)
+    try:
+        sheraf.Database(uri).close()
+        results.put("ok")
+    except Exception as exc:  # reported to the parent
+        results.put(repr(exc))
