@@ -1,4 +1,5 @@
-"""sheraf under greenlets and gevent, against a real ZEO server.
+"""sheraf under greenlets and gevent, against a real ZEO server, and
+against RelStorage on PostgreSQL when one is given (see conftest.py).
 
 Each gevent scenario runs in a fresh interpreter (tests/green_scenarios.py)
 so that gevent patches exactly when the scenario says.
@@ -13,23 +14,20 @@ import pytest
 from ZODB.POSException import ConflictError
 
 import sheraf
-from sheraf.servers import start_zeo_server
-from sheraf.servers import stop_zeo_server
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture
-def zeo(tmp_path):
-    process, port = start_zeo_server(str(tmp_path))
-    yield process, port
-    stop_zeo_server(process)
-
-
-def run_scenario(zeo, scenario, patching, timeout=180):
-    process, port = zeo
+def run_scenario(target, scenario, patching, timeout=180):
+    """Run a scenario against ``target``: a database URI, or a ZEO server's
+    ``(process, port)`` for the scenarios that stop it."""
+    if isinstance(target, tuple):
+        process, port = target
+        target = [str(port), str(process.pid)]
+    else:
+        target = [target]
     result = subprocess.run(
-        [sys.executable, "-m", "tests.green_scenarios", scenario, patching, str(port), str(process.pid)],
+        [sys.executable, "-m", "tests.green_scenarios", scenario, patching, *target],
         cwd=PROJECT,
         capture_output=True,
         text=True,
@@ -40,15 +38,15 @@ def run_scenario(zeo, scenario, patching, timeout=180):
 
 
 @pytest.mark.parametrize("patching", ["plain", "first", "after"])
-def test_50_greenlets_x_4_increments_lose_no_update(zeo, patching):
-    result = run_scenario(zeo, "increments", patching)
+def test_50_greenlets_x_4_increments_lose_no_update(storage_uri, patching):
+    result = run_scenario(storage_uri, "increments", patching)
     assert result["total"] == 200
     assert result["conflicts"] > 0  # they did collide, and attempt resolved it
 
 
 @pytest.mark.parametrize("patching", ["plain", "first", "after"])
-def test_100_concurrent_counter_increments_merge_with_no_retry(zeo, patching):
-    result = run_scenario(zeo, "cheers", patching)
+def test_100_concurrent_counter_increments_merge_with_no_retry(storage_uri, patching):
+    result = run_scenario(storage_uri, "cheers", patching)
     assert result == {"total": 100, "retries": 0}
 
 
@@ -69,8 +67,8 @@ def test_a_server_that_stops_answering_ends_in_a_clear_error(zeo):
 
 
 @pytest.mark.parametrize("patching", ["first", "after"])
-def test_a_killed_greenlet_writes_nothing_and_returns_its_connection(zeo, patching):
-    result = run_scenario(zeo, "killed_greenlet", patching)
+def test_a_killed_greenlet_writes_nothing_and_returns_its_connection(storage_uri, patching):
+    result = run_scenario(storage_uri, "killed_greenlet", patching)
     assert result == {
         "open_during": 1,
         "open_after": 0,
@@ -81,8 +79,8 @@ def test_a_killed_greenlet_writes_nothing_and_returns_its_connection(zeo, patchi
 
 
 @pytest.mark.parametrize("patching", ["first", "after"])
-def test_1000_greenlets_stay_within_the_pool(zeo, patching):
-    result = run_scenario(zeo, "pool", patching)
+def test_1000_greenlets_stay_within_the_pool(storage_uri, patching):
+    result = run_scenario(storage_uri, "pool", patching)
     assert result["finished"] == 1000
     assert result["warnings"] == 0
     assert result["most_open"] <= result["pool_size"] == 7
@@ -90,8 +88,8 @@ def test_1000_greenlets_stay_within_the_pool(zeo, patching):
     assert result["open_after"] == 0
 
 
-def test_a_client_opened_before_patching_is_opened_again_cooperative(zeo):
-    result = run_scenario(zeo, "created_before_patching", "plain")
+def test_a_client_opened_before_patching_is_opened_again_cooperative(storage_uri):
+    result = run_scenario(storage_uri, "created_before_patching", "plain")
     assert result["reopened"]
     assert result["finished"] == 20
     assert result["total"] == 20
@@ -99,11 +97,11 @@ def test_a_client_opened_before_patching_is_opened_again_cooperative(zeo):
 
 
 @pytest.mark.parametrize("patching", ["first", "after"])
-def test_two_zeo_databases_share_the_hub(zeo, patching):
-    result = run_scenario(zeo, "two_databases", patching)
+def test_two_databases_share_the_hub(storage_uri, patching):
+    result = run_scenario(storage_uri, "two_databases", patching)
     assert result["errors"] == []
     assert result["finished"] == 20
-    # both databases are the same ZEO storage: 20 visits in all
+    # both databases are the same storage: 20 visits in all
     assert result["visits"] == {"unnamed": 20, "second": 20}
 
 
@@ -114,9 +112,8 @@ class Cowboy(sheraf.Model):
 
 
 @pytest.fixture
-def zeo_db(zeo):
-    _, port = zeo
-    database = sheraf.Database(f"zeo://127.0.0.1:{port}", nestable=True)
+def nestable_db(storage_uri):
+    database = sheraf.Database(storage_uri, nestable=True)
     yield database
     database.close()
 
@@ -131,7 +128,7 @@ def concurrent(cowboy_id, first_write, second_write):
         outer.transaction_manager.commit()
 
 
-def test_writes_of_the_same_key_conflict_even_with_equal_values(zeo_db):
+def test_writes_of_the_same_key_conflict_even_with_equal_values(nestable_db):
     with sheraf.connection(commit=True):
         cowboy_id = Cowboy.create(name="George", gunskill=1).id
 
@@ -142,7 +139,7 @@ def test_writes_of_the_same_key_conflict_even_with_equal_values(zeo_db):
         concurrent(cowboy_id, set_two, set_two)
 
 
-def test_writes_of_different_keys_merge(zeo_db):
+def test_writes_of_different_keys_merge(nestable_db):
     with sheraf.connection(commit=True):
         cowboy_id = Cowboy.create(name="George", gunskill=1).id
 
