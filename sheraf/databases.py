@@ -34,6 +34,7 @@ from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import ForkedDatabaseException
 from sheraf.exceptions import SherafException
 from sheraf.gates import Gate
+from sheraf.gates import Lanes
 
 _ZODB_DB_SETTINGS = frozenset(inspect.signature(ZODB.DB.__init__).parameters) - {
     "self",
@@ -238,7 +239,7 @@ class Database:
             _share_the_transaction_logger()
         self._threading_lock = threading.Lock
         self._gate = Gate(self.db.getPoolSize())
-        self._retry_lane = Gate(1)
+        self._retry_lanes = Lanes()
 
     def _uri_to_reopen(self):
         if self.uri is not None:

@@ -1,8 +1,9 @@
-"""A gate that lets a bounded number of threads or greenlets through.
+"""Gates that let a bounded number of threads or greenlets through.
 
-Databases use two: one bounds the connections open at once (``pool_size``),
-the other lets one conflicting transaction at a time try again, so that
-retries do not keep colliding with each other.
+Databases use a :class:`Gate` to bound the connections open at once
+(``pool_size``), and :class:`Lanes` to let one conflicting transaction at a
+time try again on each object that conflicted, so that retries do not keep
+colliding with each other.
 
 >>> gate = Gate(1)
 >>> ticket = gate.enter(timeout=1)
@@ -67,3 +68,60 @@ class Gate:
                 del self._holders[thread]
             if self._waiting:
                 self._freed.notify()
+
+
+class Lanes:
+    """One :class:`Gate` of one place per key, made when a key is first
+    asked for and forgotten once nobody waits for or holds it.
+
+    >>> lanes = Lanes()
+    >>> turn = lanes.enter("an object", timeout=1)
+    >>> lanes.leave(turn)
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._emptied = threading.Condition(self._lock)
+        self._lanes = {}
+
+    def wait_until_empty(self, timeout):
+        """Wait until no lane is waited for or held, ``timeout`` seconds at
+        most; whether none is."""
+        with self._lock:
+            return self._emptied.wait_for(lambda: not self._lanes, timeout)
+
+    def enter(self, key, timeout):
+        """Wait for the lane of ``key``, ``timeout`` seconds at most.
+
+        :return: the turn to :meth:`leave` with, or ``None`` if the caller
+            goes through without one (see :meth:`Gate.enter`).
+        :raise TimeoutError: when the lane did not come free in time.
+        """
+        with self._lock:
+            lane = self._lanes.get(key)
+            if lane is None:
+                lane = self._lanes[key] = [Gate(1), 0]
+            lane[1] += 1
+        try:
+            ticket = lane[0].enter(timeout)
+        except BaseException:
+            self._forget(key, lane)
+            raise
+        if ticket is None:
+            self._forget(key, lane)
+            return None
+        return key, lane, ticket
+
+    def leave(self, turn):
+        """Give back a turn :meth:`enter` gave."""
+        key, lane, ticket = turn
+        lane[0].leave(ticket)
+        self._forget(key, lane)
+
+    def _forget(self, key, lane):
+        with self._lock:
+            lane[1] -= 1
+            if not lane[1] and self._lanes.get(key) is lane:
+                del self._lanes[key]
+                if not self._lanes:
+                    self._emptied.notify_all()

@@ -28,7 +28,6 @@ import greenlet
 from ZODB.POSException import ConflictError
 
 from sheraf import contexts
-from sheraf.databases import DEFAULT_OPEN_TIMEOUT
 from sheraf.databases import Database
 from sheraf.exceptions import NotConnectedException
 
@@ -42,51 +41,56 @@ def backoff(nb_attempt):
     cooperative_sleep(random.uniform(0, min(0.1, 0.002 * 2**nb_attempt)))
 
 
+#: How long a unit of work waits for its turn to try again, at most.
+RETRY_TURN_TIMEOUT = 2.0
+
+
 class RetryLane:
     """The turn of one unit of work to try again after a conflict.
 
     Conflicting transactions that all try again at once mostly conflict
-    again. After its first conflict, a unit of work waits for its turn in
-    its database's lane, which lets one retry at a time through, and keeps
-    it for its next attempts. Before each retry, the storage catches up with
-    its server: a ZEO client learns of other clients' commits through
+    again. After a conflict, a unit of work waits for its turn on the object
+    that conflicted (one retry at a time per object, in each process), and
+    keeps it for its next attempts; it waits ``RETRY_TURN_TIMEOUT`` at most,
+    then tries anyway. Before each retry, the storage catches up with its
+    server: a ZEO client learns of other clients' commits through
     invalidation messages that may still be on their way, and reading
     without them would only conflict again.
     """
 
     def __init__(self, database):
         self.database = database
-        self.ticket = None
+        self.turn = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        if self.ticket is not None:
-            ticket, self.ticket = self.ticket, None
-            self.database._retry_lane.leave(ticket)
+        self._leave()
 
-    def let_retries_pass(self, timeout=0.05):
-        """Before a first attempt: let the units of work that are trying again
-        after a conflict go first, for ``timeout`` seconds at most."""
-        try:
-            ticket = self.database._retry_lane.enter(timeout)
-        except TimeoutError:
-            return
-        if ticket is not None:
-            self.database._retry_lane.leave(ticket)
+    def let_retries_pass(self, timeout=0.02):
+        """Before a first attempt: while other units of work try again after
+        a conflict, let them go first, for ``timeout`` seconds at most."""
+        self.database._retry_lanes.wait_until_empty(timeout)
 
-    def wait_turn(self):
-        """After a conflict: wait for (or keep) the turn to try again."""
-        if self.ticket is None:
-            timeout = self.database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
+    def wait_turn(self, conflict):
+        """After ``conflict``: wait for (or keep) the turn to try again."""
+        key = getattr(conflict, "oid", None)
+        if self.turn is not None and self.turn[0] != key:
+            self._leave()
+        if self.turn is None:
             try:
-                self.ticket = self.database._retry_lane.enter(timeout)
+                self.turn = self.database._retry_lanes.enter(key, RETRY_TURN_TIMEOUT)
             except TimeoutError:
                 pass  # try again without a turn rather than not at all
         ping = getattr(self.database.storage, "ping", None)
         if ping is not None:
             ping()
+
+    def _leave(self):
+        if self.turn is not None:
+            turn, self.turn = self.turn, None
+            self.database._retry_lanes.leave(turn)
 
 
 def cooperative_sleep(seconds):
@@ -165,7 +169,7 @@ def attempt(
                     )
                 if on_failure:
                     on_failure(nb_attempt)
-                lane.wait_turn()
+                lane.wait_turn(exc)
             except BaseException:
                 manager.abort()
                 raise

@@ -65,7 +65,7 @@ class ConnectionMiddleware:
                                 exc,
                             )
                         backoff(nb_attempt)
-                        lane.wait_turn()
+                        lane.wait_turn(exc)
                         continue
                     start_response(status, headers)
                     return chunks
