@@ -87,6 +87,8 @@ class Lanes:
     def wait_until_empty(self, timeout):
         """Wait until no lane is waited for or held, ``timeout`` seconds at
         most; whether none is."""
+        if not self._lanes:
+            return True  # the usual case, without taking the lock
         with self._lock:
             return self._emptied.wait_for(lambda: not self._lanes, timeout)
 
