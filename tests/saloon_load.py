@@ -3,7 +3,6 @@ workers and a real ZEO server, loads of HTTP requests, and what the
 processes hold, read from /proc."""
 
 import http.client
-import json
 import os
 import signal
 import threading
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from examples.saloon.launch import Saloon
+from examples.saloon.launch import exchange
 from sheraf.servers import start_zeo_server
 
 
@@ -56,16 +56,8 @@ def call(url, method, path, body=None, timeout=30, connection=None):
     conn = connection or http.client.HTTPConnection(url.split("//", 1)[1], timeout=timeout)
     started = time.monotonic()
     try:
-        payload = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if payload is not None else {}
-        conn.request(method, path, body=payload, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
+        response, data = exchange(conn, method, path, body)
         worker = response.getheader("X-Saloon-Worker")
-        if response.getheader("Content-Type", "").startswith("application/json"):
-            data = json.loads(data)
-        else:
-            data = data.decode("utf-8", "replace")
         return Response(response.status, worker and int(worker), data, started, time.monotonic())
     except (OSError, http.client.HTTPException) as exc:
         if connection is not None:

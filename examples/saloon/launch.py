@@ -114,19 +114,26 @@ class Saloon:
         return code
 
 
+def exchange(connection, method, path, body=None):
+    """Send one request on an :class:`http.client.HTTPConnection`: the
+    response, and its body decoded (JSON, or text)."""
+    payload = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"} if payload is not None else {}
+    connection.request(method, path, body=payload, headers=headers)
+    response = connection.getresponse()
+    data = response.read()
+    if response.getheader("Content-Type", "").startswith("application/json"):
+        return response, json.loads(data)
+    return response, data.decode("utf-8", "replace")
+
+
 def request(url, method, path, body=None, timeout=30, connection=None):
-    """``(status, decoded JSON or text)`` of one request."""
-    host_port = url.split("//", 1)[1]
-    conn = connection or http.client.HTTPConnection(host_port, timeout=timeout)
+    """``(status, decoded JSON or text)`` of one request, on a new connection
+    unless one is given."""
+    conn = connection or http.client.HTTPConnection(url.split("//", 1)[1], timeout=timeout)
     try:
-        payload = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if payload is not None else {}
-        conn.request(method, path, body=payload, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        if response.getheader("Content-Type", "").startswith("application/json"):
-            return response.status, json.loads(data)
-        return response.status, data.decode("utf-8", "replace")
+        response, data = exchange(conn, method, path, body)
+        return response.status, data
     finally:
         if connection is None:
             conn.close()
