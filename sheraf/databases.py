@@ -358,10 +358,11 @@ class Database:
             self._prepare_sharing()
 
     @classmethod
-    def get(cls, database_name=None):
-        """The database named ``database_name`` in this process (the default
-        one without a name). A :class:`KeyError` says why there is none."""
-        name = database_name or cls.DEFAULT_DATABASE_NAME
+    def get(cls, name=None, *, database_name=None):
+        """The database named ``name`` in this process (the default one
+        without a name; ``database_name`` is sheraf 0.x's spelling). A
+        :class:`KeyError` says why there is none."""
+        name = name or database_name or cls.DEFAULT_DATABASE_NAME
         try:
             return _registry.databases[name]
         except KeyError:
@@ -386,16 +387,18 @@ class Database:
         return _registry.databases.items()
 
     @classmethod
-    def current_connection(cls, database_name=None):
+    def current_connection(cls, name=None, *, database_name=None):
         """The innermost connection the calling thread or greenlet has open,
-        or its connection to ``database_name``; ``None`` without one."""
+        or its connection to the database ``name`` (``database_name`` in
+        sheraf 0.x); ``None`` without one."""
         stack = contexts.current_stack()
         if not stack:
             return None
         connection = stack[-1].connection
-        if database_name is None:
+        name = name or database_name
+        if name is None:
             return connection
-        return connection.get_connection(database_name)
+        return connection.get_connection(name)
 
     @classmethod
     def current_name(cls):

@@ -318,3 +318,14 @@ def test_processes_opening_a_new_zeo_database_at_once_all_succeed(zeo, round_):
     do it must not fail."""
     _, port = zeo
     assert utils.open_at_once(f"zeo://127.0.0.1:{port}") == ["ok"] * 8
+
+
+def test_get_and_current_connection_take_a_name_in_both_spellings():
+    db = sheraf.Database(db_args={"database_name": "corral"})
+    assert sheraf.Database.get("corral") is db
+    assert sheraf.Database.get(name="corral") is db
+    assert sheraf.Database.get(database_name="corral") is db
+    with db.connection() as connection:
+        assert sheraf.Database.current_connection(name="corral") is connection
+        assert sheraf.Database.current_connection(database_name="corral") is connection
+    db.close()
