@@ -160,13 +160,13 @@ def start_ticker(interval):
     return ticks, gevent.spawn(tick)
 
 
-def stopped_server():
-    """While the ZEO server is stopped, a ticker greenlet keeps ticking and a
-    greenlet waiting on ZEO waits; after SIGCONT it completes."""
+def practice_while_blocked(cowboy_id, unblock):
+    """Start a practice while the storage is blocked, wait 1.5 s, unblock it
+    (whatever happened) and wait for the practice: how many times a ticker
+    greenlet ran meanwhile, whether the practice was done before, how long
+    it waited, and the final gunskill."""
     import gevent
 
-    sheraf.Database(URI)
-    cowboy_id = create_cowboy()
     ticks, ticker = start_ticker(0.01)
 
     def practice():
@@ -174,26 +174,36 @@ def stopped_server():
             Cowboy.read(cowboy_id).gunskill += 1000
         return time.monotonic()
 
-    gevent.sleep(0.1)
-    os.kill(ZEO_PID, signal.SIGSTOP)
     try:
-        stopped_at = time.monotonic()
+        blocked_at = time.monotonic()
         waiter = gevent.spawn(practice)
         gevent.sleep(1.5)
-        ticks_while_stopped = len(ticks)
-        done_while_stopped = waiter.ready()
+        ticks_while_blocked = len(ticks)
+        done_while_blocked = waiter.ready()
     finally:
-        os.kill(ZEO_PID, signal.SIGCONT)
+        unblock()
     finished_at = waiter.get(timeout=30)
     ticker.kill()
     with sheraf.connection():
         total = Cowboy.read(cowboy_id).gunskill
-    report(
-        ticks_while_stopped=ticks_while_stopped,
-        done_while_stopped=done_while_stopped,
-        waited=finished_at - stopped_at,
-        total=total,
-    )
+    return {
+        "ticks_while_blocked": ticks_while_blocked,
+        "done_while_blocked": done_while_blocked,
+        "waited": finished_at - blocked_at,
+        "total": total,
+    }
+
+
+def stopped_server():
+    """While the ZEO server is stopped, a ticker greenlet keeps ticking and a
+    greenlet waiting on ZEO waits; after SIGCONT it completes."""
+    import gevent
+
+    sheraf.Database(URI)
+    cowboy_id = create_cowboy()
+    gevent.sleep(0.1)
+    os.kill(ZEO_PID, signal.SIGSTOP)
+    report(**practice_while_blocked(cowboy_id, lambda: os.kill(ZEO_PID, signal.SIGCONT)))
 
 
 def locked_tables():
@@ -214,9 +224,6 @@ def locked_tables():
         monkey.patch_all()
         with sheraf.connection():
             pass
-    import gevent
-
-    ticks, ticker = start_ticker(0.01)
     # Under gevent, RelStorage's wait callback only works with the
     # connections of its driver.
     driver = db.storage._adapter.driver
@@ -226,33 +233,15 @@ def locked_tables():
     tables = ["object_state"] + (["current_object"] if db.storage.keep_history else [])
     cursor.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
 
-    def practice():
-        with sheraf.connection(commit=True):
-            Cowboy.read(cowboy_id).gunskill += 1000
-        return time.monotonic()
+    def unlock():
+        try:
+            locker.rollback()
+        except driver.driver_module.OperationalError:
+            pass  # PostgreSQL ended the session already
 
-    locked_at = time.monotonic()
-    waiter = gevent.spawn(practice)
-    gevent.sleep(1.5)
-    ticks_while_locked = len(ticks)
-    done_while_locked = waiter.ready()
-    try:
-        locker.rollback()
-    except driver.driver_module.OperationalError:
-        pass  # PostgreSQL ended the session already
-    finished_at = waiter.get(timeout=30)
+    results = practice_while_blocked(cowboy_id, unlock)
     locker.close()
-    ticker.kill()
-    with sheraf.connection():
-        total = Cowboy.read(cowboy_id).gunskill
-    report(
-        driver=driver.__name__,
-        reopened=db.storage is not first_storage,
-        ticks_while_locked=ticks_while_locked,
-        done_while_locked=done_while_locked,
-        waited=finished_at - locked_at,
-        total=total,
-    )
+    report(driver=driver.__name__, reopened=db.storage is not first_storage, **results)
 
 
 def response_timeout():
