@@ -267,7 +267,7 @@ def response_timeout():
         error = str(exc)
     finally:
         waited = time.monotonic() - started
-        ticks_while_stopped = len(ticks)
+        ticks_while_blocked = len(ticks)
         os.kill(ZEO_PID, signal.SIGCONT)
 
     recovered = False
@@ -279,7 +279,7 @@ def response_timeout():
         except Exception:
             gevent.sleep(0.2)
     ticker.kill()
-    report(error=error, waited=waited, ticks_while_stopped=ticks_while_stopped, recovered=recovered)
+    report(error=error, waited=waited, ticks_while_blocked=ticks_while_blocked, recovered=recovered)
 
 
 def killed_greenlet():
