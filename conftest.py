@@ -5,6 +5,9 @@ from _pytest.doctest import DoctestItem
 
 import sheraf
 
+# The saloon's fixtures (a gunicorn instance per test) serve several test modules.
+pytest_plugins = ["tests.saloon_load"]
+
 PACKAGE = pathlib.Path(sheraf.__file__).parent
 
 

@@ -44,14 +44,17 @@ def run_rounds(workers, sizes, work_dir, zeo_ports):
         order = names[turn:] + names[:turn]
         data_dirs = {name: Path(work_dir) / f"{name}-{round_number}" for name in names}
         steps = {
-            name: commands(sizes, round_number, str(data_dirs[name] / "Data.fs"), zeo_ports[name])
+            name: commands(
+                sizes, round_number, str(data_dirs[name] / "Data.fs"), zeo_ports[name]
+            )
             for name in names
         }
         for directory in data_dirs.values():
             directory.mkdir()
         for position, (key, method, _args) in enumerate(steps[names[0]]):
             answers = {
-                name: workers[name].call(method, **steps[name][position][2]) for name in order
+                name: workers[name].call(method, **steps[name][position][2])
+                for name in order
             }
             if key is not None:
                 _check_same_work(key, answers)
@@ -65,14 +68,19 @@ def run_rounds(workers, sizes, work_dir, zeo_ports):
 
 def _print_step(heading, key, answers):
     seconds = WORKLOADS_BY_KEY[key].seconds
-    times = (f"{name} {report.duration(seconds(a) / a['ops']):>10}" for name, a in answers.items())
+    times = (
+        f"{name} {report.duration(seconds(a) / a['ops']):>10}"
+        for name, a in answers.items()
+    )
     print(f"{heading} {key:13} " + " ".join(times), flush=True)
 
 
 def _check_same_work(key, answers):
     done = {(answer["ops"], answer["check"]) for answer in answers.values()}
     if len(done) != 1:
-        raise RuntimeError(f"The implementations did not do the same work in {key}: {answers}")
+        raise RuntimeError(
+            f"The implementations did not do the same work in {key}: {answers}"
+        )
 
 
 def start_zeo_servers(names, work_dir):
@@ -102,7 +110,10 @@ def measure(args, sizes, work_dir):
     try:
         servers = start_zeo_servers(workers, work_dir)
         samples = run_rounds(
-            workers, sizes, work_dir, {name: port for name, (_, port) in servers.items()}
+            workers,
+            sizes,
+            work_dir,
+            {name: port for name, (_, port) in servers.items()},
         )
         descriptions = {name: worker.description for name, worker in workers.items()}
     finally:
@@ -138,7 +149,12 @@ def profile_below_goal(summary, http_summary, profile_name):
                 "8",
             ]
             profiles[key] = subprocess.run(
-                command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=600
+                command,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=600,
             ).stdout
     return profiles
 
@@ -158,7 +174,11 @@ def parse_arguments(argv):
         help="smaller, about a minute",
     )
     size.add_argument(
-        "--smoke", dest="profile", action="store_const", const="smoke", help="tiny, for CI"
+        "--smoke",
+        dest="profile",
+        action="store_const",
+        const="smoke",
+        help="tiny, for CI",
     )
     parser.set_defaults(profile="full")
     parser.add_argument(
@@ -168,7 +188,9 @@ def parse_arguments(argv):
         help="sheraf 0.6.0: build its environment if needed (auto), use it if built, or skip it",
     )
     parser.add_argument(
-        "--no-profiles", action="store_true", help="do not profile the workloads below goal"
+        "--no-profiles",
+        action="store_true",
+        help="do not profile the workloads below goal",
     )
     parser.add_argument(
         "--output", help="the Markdown file to write (BENCHMARKS.md for the full run)"
@@ -182,7 +204,8 @@ def main(argv=None):
     sizes = PROFILES[args.profile]
     default_output = f"BENCHMARKS-{args.profile}.md" if args.profile != "full" else None
     output = Path(
-        args.output or (RESULTS / default_output if default_output else ROOT / "BENCHMARKS.md")
+        args.output
+        or (RESULTS / default_output if default_output else ROOT / "BENCHMARKS.md")
     )
     RESULTS.mkdir(exist_ok=True)
     started, load_at_start = time.monotonic(), os.getloadavg()[0]
@@ -194,7 +217,9 @@ def main(argv=None):
     run["summary"] = report.summarize(run["samples"])
     run["http"] = report.summarize_http(run["http_samples"])
     run["profiles"] = (
-        {} if args.no_profiles else profile_below_goal(run["summary"], run["http"], args.profile)
+        {}
+        if args.no_profiles
+        else profile_below_goal(run["summary"], run["http"], args.profile)
     )
     run.update(
         command=" ".join(["python -m bench", *argv]),
@@ -206,12 +231,16 @@ def main(argv=None):
     report.write(output, report.render(run))
     (RESULTS / f"{args.profile}.json").write_text(
         json.dumps(
-            {key: value for key, value in run.items() if key != "sizes"}, indent=1, default=str
+            {key: value for key, value in run.items() if key != "sizes"},
+            indent=1,
+            default=str,
         )
     )
     print(f"\nWritten: {output}\n", flush=True)
     for _key, goal, measured, holds in report.goals(run["summary"], run["http"]):
-        print(f"{'   ' if holds is None else 'ok ' if holds else 'NO '} {goal}: {measured}")
+        print(
+            f"{'   ' if holds is None else 'ok ' if holds else 'NO '} {goal}: {measured}"
+        )
     return 0
 
 

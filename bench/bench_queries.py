@@ -52,9 +52,9 @@ QUERIES = [
     ),
     (
         "filter, ~20 instances",
-        "`filter(name=\"Cowboy 00042\")`",
+        '`filter(name="Cowboy 00042")`',
         lambda: [c.age for c in Cowboy.filter(name="Cowboy 00042")],
-        "`filter(plain_name=\"Cowboy 00042\")`",
+        '`filter(plain_name="Cowboy 00042")`',
         lambda: [c.age for c in Cowboy.filter(plain_name="Cowboy 00042")],
     ),
     (
@@ -109,7 +109,9 @@ def main():
         start = time.perf_counter()
         fill(args.size, args.seed)
         print(f"{args.size} cowboys created in {time.perf_counter() - start:.1f} s\n")
-        print("| query | indexed | time | loads | not indexed | time | loads | speed-up |")
+        print(
+            "| query | indexed | time | loads | not indexed | time | loads | speed-up |"
+        )
         print("|---|---|--:|--:|---|--:|--:|--:|")
         for label, indexed_code, indexed, scan_code, scan in QUERIES:
             indexed_time, indexed_loads, indexed_result = measure(indexed, args.rounds)

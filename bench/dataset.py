@@ -8,7 +8,9 @@ import random
 def cowboy_rows(size, seed):
     """``size`` rows ``(name, gunskill, age)``; ages from 0 to 99."""
     rnd = random.Random(seed)
-    return [(f"Cowboy {i:06}", rnd.randrange(1000), rnd.randrange(100)) for i in range(size)]
+    return [
+        (f"Cowboy {i:06}", rnd.randrange(1000), rnd.randrange(100)) for i in range(size)
+    ]
 
 
 def batches(rows, batch):

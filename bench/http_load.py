@@ -60,7 +60,15 @@ def wrk_load(url, method, path, seconds, connections):
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(f'wrk.method = "{method}"\n')
         script.flush()
-        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url + path]
+        command = [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            script.name,
+            url + path,
+        ]
         output = subprocess.run(
             command, capture_output=True, text=True, timeout=seconds + 60
         ).stdout
@@ -68,7 +76,10 @@ def wrk_load(url, method, path, seconds, connections):
     if done is None:
         raise RuntimeError(f"Cannot read wrk's output:\n{output}")
     elapsed = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
-    failed = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|timeout): (\d+)", output))
+    failed = sum(
+        int(n)
+        for n in re.findall(r"(?:Non-2xx or 3xx responses|timeout): (\d+)", output)
+    )
     failed += sum(int(n) for n in re.findall(r"(?:connect|read|write) (\d+)", output))
     return int(done.group(1)), failed, elapsed
 
@@ -79,9 +90,7 @@ _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
 def python_load(host, port, method, path, seconds, connections):
     """The same as wrk: each connection sends a request as soon as the
     answer to its previous one is read, until ``seconds`` have passed."""
-    message = (
-        f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 0\r\n\r\n".encode()
-    )
+    message = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 0\r\n\r\n".encode()
     selector = selectors.DefaultSelector()
     completed = failed = 0
     start = time.perf_counter()
@@ -94,7 +103,9 @@ def python_load(host, port, method, path, seconds, connections):
             sock.setblocking(False)
             selector.register(sock, selectors.EVENT_READ, bytearray())
         while time.perf_counter() < deadline:
-            for key, _ in selector.select(timeout=max(0.0, deadline - time.perf_counter())):
+            for key, _ in selector.select(
+                timeout=max(0.0, deadline - time.perf_counter())
+            ):
                 sock, buffer = key.fileobj, key.data
                 chunk = sock.recv(65536)
                 if not chunk:
@@ -190,7 +201,9 @@ def measure_saloon(sizes, work_dir, progress=print):
                 progress(
                     f"  http round {round_number + 1}: {key} {completed / seconds:.0f} requests/s"
                 )
-        gunskill = request(saloon.url, "GET", f"/api/cowboys/{cowboy['id']}")[1]["gunskill"]
+        gunskill = request(saloon.url, "GET", f"/api/cowboys/{cowboy['id']}")[1][
+            "gunskill"
+        ]
     finally:
         saloon.stop()
     return samples, {"counted": gunskill, "answered": answered}

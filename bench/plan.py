@@ -131,13 +131,25 @@ def commands(sizes, round_number, data_path, zeo_port):
             "create",
             dict(path=data_path, size=sizes.cowboys, batch=sizes.batch, seed=2024),
         ),
-        ("read_warm", "read", dict(count=sizes.reads, passes=sizes.passes, cold=False, seed=seed)),
+        (
+            "read_warm",
+            "read",
+            dict(count=sizes.reads, passes=sizes.passes, cold=False, seed=seed),
+        ),
         ("read_cold", "read", dict(count=sizes.reads, passes=1, cold=True, seed=seed)),
         ("iterate_warm", "iterate", dict(passes=sizes.passes, cold=False)),
         ("iterate_cold", "iterate", dict(passes=1, cold=True)),
         ("filter", "filter", dict(ages=FILTERED_AGES, passes=sizes.passes)),
         (None, "drop", {}),
         ("open_close", "open_close", dict(count=sizes.connections)),
-        ("zeo_integer", "zeo_commits", dict(port=zeo_port, count=sizes.commits, counter=False)),
-        ("zeo_counter", "zeo_commits", dict(port=zeo_port, count=sizes.commits, counter=True)),
+        (
+            "zeo_integer",
+            "zeo_commits",
+            dict(port=zeo_port, count=sizes.commits, counter=False),
+        ),
+        (
+            "zeo_counter",
+            "zeo_commits",
+            dict(port=zeo_port, count=sizes.commits, counter=True),
+        ),
     ]

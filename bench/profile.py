@@ -54,7 +54,9 @@ def profile_workload(key, sizes, work_dir):
 
     zeo = start_zeo_server(work_dir) if key.startswith("zeo") else (None, None)
     data = os.path.join(work_dir, "Data.fs")
-    steps = {k: (method, args) for k, method, args in commands(sizes, 0, data, zeo[1]) if k}
+    steps = {
+        k: (method, args) for k, method, args in commands(sizes, 0, data, zeo[1]) if k
+    }
     subject, timer = SherafModels(), ProfilingTimer()
     try:
         method, args = steps[key]
@@ -80,7 +82,9 @@ def profile_http_read(work_dir):
     try:
         from examples.saloon import app
 
-        body = app.application(_environ("POST", "/api/cowboys", b'{"name": "Profiled"}'), _ignore)
+        body = app.application(
+            _environ("POST", "/api/cowboys", b'{"name": "Profiled"}'), _ignore
+        )
         cowboy_id = body[0].split(b'"id": "')[1].split(b'"')[0].decode()
         profiler = cProfile.Profile()
         profiler.enable()
@@ -122,19 +126,33 @@ def hot_spots(profiler, ops, top):
             _callers,
         ) in stats.stats.items()
     ]
-    ours = [row for row in rows if row[3].rsplit("(", 1)[1].startswith(("sheraf/", "examples/"))]
-    lines = [f"{total / ops * 1e6:.1f} µs per operation under the profiler, {ops} operations"]
-    for title, chosen, column in (("own time", rows, 0), ("this project, with callees", ours, 1)):
+    ours = [
+        row
+        for row in rows
+        if row[3].rsplit("(", 1)[1].startswith(("sheraf/", "examples/"))
+    ]
+    lines = [
+        f"{total / ops * 1e6:.1f} µs per operation under the profiler, {ops} operations"
+    ]
+    for title, chosen, column in (
+        ("own time", rows, 0),
+        ("this project, with callees", ours, 1),
+    ):
         lines += ["", f"by {title}:", f"{'own':>6} {'total':>6} {'calls':>8}  function"]
         for own, cumulative, ncalls, where in sorted(
             chosen, key=lambda row: row[column], reverse=True
         )[:top]:
-            lines.append(f"{own / total:6.1%} {cumulative / total:6.1%} {ncalls:8d}  {where}")
+            lines.append(
+                f"{own / total:6.1%} {cumulative / total:6.1%} {ncalls:8d}  {where}"
+            )
     return "\n".join(lines)
 
 
 def _short(filename):
-    for prefix in (str(ROOT) + os.sep, *(p + os.sep for p in sys.path if "site-packages" in p)):
+    for prefix in (
+        str(ROOT) + os.sep,
+        *(p + os.sep for p in sys.path if "site-packages" in p),
+    ):
         if filename.startswith(prefix):
             return filename[len(prefix) :]
     return filename
@@ -146,7 +164,9 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("workload", choices=keys)
-    parser.add_argument("--profile", choices=list(PROFILES), default="quick", help="sizes (quick)")
+    parser.add_argument(
+        "--profile", choices=list(PROFILES), default="quick", help="sizes (quick)"
+    )
     parser.add_argument("--top", type=int, default=12, help="functions shown (12)")
     args = parser.parse_args(argv)
     work_dir = tempfile.mkdtemp(prefix="sheraf-profile-")
@@ -154,7 +174,9 @@ def main(argv=None):
         if args.workload == "http_read":
             profiler, ops = profile_http_read(work_dir)
         else:
-            profiler, ops = profile_workload(args.workload, PROFILES[args.profile], work_dir)
+            profiler, ops = profile_workload(
+                args.workload, PROFILES[args.profile], work_dir
+            )
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     print(hot_spots(profiler, ops, args.top))

@@ -56,7 +56,9 @@ class RawZODB:
                 cowboys, by_age = root["cowboys"], root["cowboys_by_age"]
                 for name, gunskill, age in chunk:
                     identifier = str(uuid.uuid4())
-                    cowboy = cowboys[identifier] = Cowboy(identifier, name, gunskill, age)
+                    cowboy = cowboys[identifier] = Cowboy(
+                        identifier, name, gunskill, age
+                    )
                     filed = by_age.get(age)
                     if filed is None:
                         filed = by_age[age] = OOBTree()
@@ -70,13 +72,17 @@ class RawZODB:
         ids = sample(self.ids, count, seed)
         connection, _ = _open(self.db)
         cowboys = connection.root()["cowboys"]
-        check = visit(timer, connection, lambda: map(cowboys.__getitem__, ids), passes, cold)
+        check = visit(
+            timer, connection, lambda: map(cowboys.__getitem__, ids), passes, cold
+        )
         connection.close()
         return len(ids) * passes, check
 
     def iterate(self, timer, passes, cold):
         connection, _ = _open(self.db)
-        check = visit(timer, connection, connection.root()["cowboys"].values, passes, cold)
+        check = visit(
+            timer, connection, connection.root()["cowboys"].values, passes, cold
+        )
         connection.close()
         return len(self.ids) * passes, check
 
@@ -101,7 +107,9 @@ class RawZODB:
         db = ZODB.DB(MappingStorage())
         with timer:
             for _ in range(count):
-                connection = db.open(transaction_manager=transaction.TransactionManager())
+                connection = db.open(
+                    transaction_manager=transaction.TransactionManager()
+                )
                 connection.close()
         db.close()
         return count, 0

@@ -36,7 +36,11 @@ def python(mode, log_path):
     interpreter = VENV / "bin" / "python"
     if mode == "skip":
         return None, "not measured (`--reference skip`)"
-    if interpreter.exists() and MARKER.exists() and json.loads(MARKER.read_text()) == wanted:
+    if (
+        interpreter.exists()
+        and MARKER.exists()
+        and json.loads(MARKER.read_text()) == wanted
+    ):
         return interpreter, f"sheraf {RELEASE} from PyPI, in bench/.reference-venv"
     if mode == "if-built":
         return (
@@ -50,7 +54,10 @@ def python(mode, log_path):
             None,
             f"not measured: building bench/.reference-venv failed ({error}; see {log_path})",
         )
-    return interpreter, f"sheraf {RELEASE} from PyPI, in bench/.reference-venv (built by this run)"
+    return (
+        interpreter,
+        f"sheraf {RELEASE} from PyPI, in bench/.reference-venv (built by this run)",
+    )
 
 
 def build(wanted, log_path):
@@ -59,7 +66,10 @@ def build(wanted, log_path):
     print(f"Building the reference environment: {' '.join(wanted)}", flush=True)
     with open(log_path, "a") as log:
         subprocess.run(
-            [sys.executable, "-m", "venv", str(VENV)], check=True, stdout=log, stderr=log
+            [sys.executable, "-m", "venv", str(VENV)],
+            check=True,
+            stdout=log,
+            stderr=log,
         )
         subprocess.run(
             [

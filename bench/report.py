@@ -45,9 +45,14 @@ def summarize(samples):
         by_implementation = samples.get(workload.key)
         if not by_implementation:
             continue
-        speeds = {name: rates(runs, workload.seconds) for name, runs in by_implementation.items()}
+        speeds = {
+            name: rates(runs, workload.seconds)
+            for name, runs in by_implementation.items()
+        }
         summary[workload.key] = {
-            "seconds_per_op": {name: 1 / statistics.median(s) for name, s in speeds.items()},
+            "seconds_per_op": {
+                name: 1 / statistics.median(s) for name, s in speeds.items()
+            },
             "ratios": {
                 f"{a}/{b}": paired_ratio(speeds[a], speeds[b])
                 for a, b in RATIOS
@@ -69,7 +74,9 @@ def summarize_http(http_samples):
     for key, runs in http_samples.items():
         row = summary[key] = {
             "per_second": statistics.median(per(runs, "seconds")),
-            "to_empty": paired_ratio(per(runs, "seconds"), per(http_samples["empty"], "seconds")),
+            "to_empty": paired_ratio(
+                per(runs, "seconds"), per(http_samples["empty"], "seconds")
+            ),
             "failed": sum(run["failed"] for run in runs),
         }
         if all(run["cpu_seconds"] for runs in http_samples.values() for run in runs):
@@ -124,11 +131,19 @@ def machine():
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             cpu = next(
-                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
+                line.split(":", 1)[1].strip()
+                for line in cpuinfo
+                if line.startswith("model name")
             )
         with open("/proc/meminfo") as meminfo:
             memory = (
-                int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
+                int(
+                    next(
+                        line.split()[1]
+                        for line in meminfo
+                        if line.startswith("MemTotal")
+                    )
+                )
                 / 2**20
             )
     except (OSError, StopIteration):
@@ -147,9 +162,17 @@ def commit():
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
     changed = git(
-        "status", "--porcelain", "--untracked-files=no", "--", "sheraf", "examples", "bench"
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        "sheraf",
+        "examples",
+        "bench",
     )
-    return head + (" (with uncommitted changes to sheraf/, examples/ or bench/)" if changed else "")
+    return head + (
+        " (with uncommitted changes to sheraf/, examples/ or bench/)" if changed else ""
+    )
 
 
 def render(run):
@@ -171,7 +194,9 @@ def render(run):
         "compares speeds (1.00x: as fast; 0.50x: twice as slow): the median of the "
         "ratios of the rounds, with their range."
     )
-    lines += _prose(f"Produced by, from the project root (one run, {run['seconds'] / 60:.1f} min):")
+    lines += _prose(
+        f"Produced by, from the project root (one run, {run['seconds'] / 60:.1f} min):"
+    )
     lines += [f"    {run['command']}", ""]
     lines += _bullets(
         f"profile `{run['profile']}`: {sizes.rounds} rounds of {sizes.cowboys} instances "
@@ -202,7 +227,9 @@ def render(run):
             cells += [ratio_cell(ratio) for ratio in row["ratios"].values()]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "What each workload does:", ""]
-    lines += _bullets(*(f"*{w.title}*: {w.description}" for w in WORKLOADS if w.key in summary))
+    lines += _bullets(
+        *(f"*{w.title}*: {w.description}" for w in WORKLOADS if w.key in summary)
+    )
     if http:
         lines += _http_lines(http, run)
     lines += ["### Goals", "", "| goal | measured | holds |", "|---|--:|---|"]
@@ -231,7 +258,8 @@ def _bullets(*items):
 def _versions(implementations):
     described = implementations.get("project", {})
     shared = ", ".join(
-        f"{name} {version(name)}" for name in ("ZEO", "BTrees", "persistent", "transaction")
+        f"{name} {version(name)}"
+        for name in ("ZEO", "BTrees", "persistent", "transaction")
     )
     green = ", ".join(f"{name} {version(name)}" for name in ("gevent", "gunicorn"))
     return (
@@ -275,7 +303,11 @@ def _http_lines(http, run):
 
 
 def _profile_lines(profiles):
-    lines = ["", "### Where this project spends the time of the workloads below their goal", ""]
+    lines = [
+        "",
+        "### Where this project spends the time of the workloads below their goal",
+        "",
+    ]
     lines += _prose(
         "From `python -m bench.profile WORKLOAD`, which runs the project's side of a "
         "workload under cProfile (which slows every call alike): percentages of the "

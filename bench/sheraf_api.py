@@ -58,7 +58,9 @@ class SherafModels:
     def read(self, timer, count, passes, cold, seed):
         ids = sample(self.ids, count, seed)
         with sheraf.connection() as connection:
-            check = visit(timer, connection, lambda: map(Cowboy.read, ids), passes, cold)
+            check = visit(
+                timer, connection, lambda: map(Cowboy.read, ids), passes, cold
+            )
         return len(ids) * passes, check
 
     def iterate(self, timer, passes, cold):

@@ -47,7 +47,11 @@ class Timer:
 
 def describe(kind):
     """What this worker runs, for the report."""
-    description = {"kind": kind, "python": sys.version.split()[0], "ZODB": version("ZODB")}
+    description = {
+        "kind": kind,
+        "python": sys.version.split()[0],
+        "ZODB": version("ZODB"),
+    }
     if kind == "sheraf":
         import sheraf
 
@@ -63,7 +67,12 @@ def run(subject, request):
         ops, check = getattr(subject, request["workload"])(timer, **request["args"])
     except Exception:
         return {"error": traceback.format_exc()}
-    return {"seconds": timer.seconds, "cpu_seconds": timer.cpu_seconds, "ops": ops, "check": check}
+    return {
+        "seconds": timer.seconds,
+        "cpu_seconds": timer.cpu_seconds,
+        "ops": ops,
+        "check": check,
+    }
 
 
 def serve(kind, commands, answers):

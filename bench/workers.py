@@ -107,7 +107,9 @@ def start_workers(reference_python, work_dir):
 def _check_sheraf(workers):
     project = workers["project"].description
     if Path(project["sheraf_path"]) != ROOT / "sheraf":
-        raise WorkerError(f"The project's worker imported sheraf from {project['sheraf_path']}.")
+        raise WorkerError(
+            f"The project's worker imported sheraf from {project['sheraf_path']}."
+        )
     reference = workers.get("reference")
     if reference is not None:
         from bench.reference import RELEASE

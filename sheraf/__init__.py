@@ -79,5 +79,4 @@ from sheraf.models.inline import InlineModel
 from sheraf.queryset import QuerySet
 from sheraf.transactions import attempt
 from sheraf.transactions import commit
-
-__version__ = "1.0.0.dev0"
+from sheraf.version import __version__

@@ -100,7 +100,9 @@ def _open_storage(open_storage, attempts=5):
             return open_storage()
         except Exception as exc:
             names = {k.__name__ for k in type(exc).__mro__}
-            lost_the_race = "IntegrityError" in names or any(n.startswith("Duplicate") for n in names)
+            lost_the_race = "IntegrityError" in names or any(
+                n.startswith("Duplicate") for n in names
+            )
             if not lost_the_race or nb_attempt == attempts - 1:
                 raise
             time.sleep(random.uniform(0.05, 0.25))

@@ -56,12 +56,21 @@ class QuerySet:
     :param kwargs: attribute values the instances must have.
     """
 
-    def __init__(self, iterable=None, model_class=None, predicate=None, primary_key=None, **kwargs):
+    def __init__(
+        self,
+        iterable=None,
+        model_class=None,
+        predicate=None,
+        primary_key=None,
+        **kwargs,
+    ):
         self.model = model_class
         self._iterable = iterable
         self._index_name = None
         if model_class is not None:
-            self._index_name = model_class._index(primary_key or model_class.primary_key()).key
+            self._index_name = model_class._index(
+                primary_key or model_class.primary_key()
+            ).key
         self.filters = {}
         self.orders = {}
         self._predicates = [predicate] if predicate else []
@@ -137,7 +146,9 @@ class QuerySet:
         for name, value in kwargs.items():
             if self.model is not None:
                 if name not in self.model.attributes and name not in self.model.indexes:
-                    raise InvalidFilterException(f"{self.model.__name__} has no attribute {name}")
+                    raise InvalidFilterException(
+                        f"{self.model.__name__} has no attribute {name}"
+                    )
                 if search and name not in self.model.indexes:
                     raise InvalidFilterException(
                         f"{self.model.__name__}.{name} is not indexed: search() needs an "
@@ -156,7 +167,9 @@ class QuerySet:
         come last, in either direction.
         """
         if len(args) > 1:
-            raise InvalidOrderException("Only one 'order' positional parameter is allowed.")
+            raise InvalidOrderException(
+                "Only one 'order' positional parameter is allowed."
+            )
         if self.model is None and (args or not kwargs):
             raise InvalidOrderException(
                 "QuerySets without models should have explicit order arguments"
@@ -174,7 +187,9 @@ class QuerySet:
                 raise InvalidOrderException("Some order parameters appeared twice")
             if self.model is not None and name not in self.model.attributes:
                 if name != self._index_name:
-                    raise InvalidOrderException(f"{self.model.__name__} has no attribute {name}")
+                    raise InvalidOrderException(
+                        f"{self.model.__name__} has no attribute {name}"
+                    )
                 if len(self.orders) + len(orders) > 1:
                     raise InvalidOrderException(
                         f"The order of the index {name!r} cannot be combined with others."
@@ -270,7 +285,9 @@ class QuerySet:
         return QuerySet(_ordered(set(self) ^ set(other)), self._common_model(other))
 
     def __add__(self, other):
-        return QuerySet(_unique(itertools.chain(self, other)), self._common_model(other))
+        return QuerySet(
+            _unique(itertools.chain(self, other)), self._common_model(other)
+        )
 
     def _common_model(self, other):
         return self.model if self.model is getattr(other, "model", None) else None
@@ -280,11 +297,14 @@ class QuerySet:
         if self.model is not None:
             parts.append(f"model={self.model.__name__}")
         if self.filters:
-            shown = ", ".join(f"{name}={value!r}" for name, (value, _) in self.filters.items())
+            shown = ", ".join(
+                f"{name}={value!r}" for name, (value, _) in self.filters.items()
+            )
             parts.append(f"filters=({shown})")
         if self.orders:
             shown = ", ".join(
-                f"{name}={'DESC' if d == DESC else 'ASC'}" for name, d in self.orders.items()
+                f"{name}={'DESC' if d == DESC else 'ASC'}"
+                for name, d in self.orders.items()
             )
             parts.append(f"orders=({shown})")
         return " ".join(parts) + ">"
@@ -294,7 +314,9 @@ class QuerySet:
     def _evaluate(self):
         if self.model is None or self._iterable is not None:
             instances = iter(() if self._iterable is None else self._iterable)
-            checks = [_ConditionByClass(name, *f).matches for name, f in self.filters.items()]
+            checks = [
+                _ConditionByClass(name, *f).matches for name, f in self.filters.items()
+            ]
             checks += self._predicates
             instances = _checked_instances(instances, checks)
             ordered = not self.orders
@@ -334,13 +356,20 @@ class QuerySet:
         smallest = None
         if len(lookups) > 1 or stream is not None:
             sizes = [lookup.size(SIZE_PROBE) for lookup in lookups]
-            lookups = [lookup for _, lookup in sorted(zip(sizes, lookups), key=_first)]
+            lookups = [
+                lookup
+                for _, lookup in sorted(zip(sizes, lookups, strict=False), key=_first)
+            ]
             smallest = min(sizes)
         sortable = all(name in model.attributes for name in self.orders)
         if stream is not None and (not sortable or smallest >= SIZE_PROBE):
             entries, others, ordered = stream(), lookups, True
         else:
-            entries, others, ordered = lookups[0].entries(), lookups[1:], not self.orders
+            entries, others, ordered = (
+                lookups[0].entries(),
+                lookups[1:],
+                not self.orders,
+            )
         if others:
             entries = (e for e in entries if all(lookup.holds(*e) for lookup in others))
         return entries, checks, ordered
@@ -421,7 +450,10 @@ class _ValueCondition:
         self.index = index
 
     def matches(self, instance):
-        return self.expected is not _MISSING and self.attribute.read_raw(instance) == self.expected
+        return (
+            self.expected is not _MISSING
+            and self.attribute.read_raw(instance) == self.expected
+        )
 
     def lookup(self):
         """The plain index of the attribute, unless it leaves the value
@@ -477,11 +509,16 @@ class _Lookup:
         if tree is None:
             return None
         found = ((key, tree_entry(tree, key, _MISSING)) for key in keys)
-        return cls(model, index, [(key, entry) for key, entry in found if entry is not _MISSING])
+        return cls(
+            model,
+            index,
+            [(key, entry) for key, entry in found if entry is not _MISSING],
+        )
 
     def entries(self):
         pairs = itertools.chain.from_iterable(
-            _entries_under(self.model, self.index, key, entry) for key, entry in self.found
+            _entries_under(self.model, self.index, key, entry)
+            for key, entry in self.found
         )
         return pairs if len(self.found) < 2 else _unique_entries(pairs)
 
@@ -554,7 +591,9 @@ def _ordered_stream(model, orders, index_name):
         # others, like 0 for numbers, cannot give the order.
         if index.nullok or not attribute.nullok:
             skip_key = functools.partial(_has_no_value, attribute)
-            return functools.partial(_index_entries, model, index.key, reverse, skip_key)
+            return functools.partial(
+                _index_entries, model, index.key, reverse, skip_key
+            )
     if name == index_name:
         return functools.partial(_index_entries, model, index_name, reverse)
     return None
@@ -644,7 +683,7 @@ def _has_no_value(attribute, raw):
     return not attribute.nullok and not raw
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _stored_none(attribute):
     try:
         return attribute.serialize(None)

@@ -49,7 +49,9 @@ def start_zeo_server(data_dir, port=None, timeout=30):
             f"<filestorage>\n  path {os.path.join(data_dir, 'Data.fs')}\n"
             f"  blob-dir {os.path.join(data_dir, 'blobs')}\n</filestorage>\n"
         )
-    python_path = os.pathsep.join(filter(None, [_SHERAF_PATH, os.environ.get("PYTHONPATH")]))
+    python_path = os.pathsep.join(
+        filter(None, [_SHERAF_PATH, os.environ.get("PYTHONPATH")])
+    )
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "ZEO.runzeo", "-C", config_path],

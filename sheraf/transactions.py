@@ -212,4 +212,3 @@ def commit(f=None):
         return attempt(f, args=args, kwargs=kwargs)
 
     return attempt_f
-

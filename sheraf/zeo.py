@@ -57,6 +57,7 @@ def zeo_storage_factory(uri, response_timeout=DEFAULT_RESPONSE_TIMEOUT):
     options, _database_options = ClientStorageURIResolver().interpret_kwargs(
         dict(parse_qsl(parts.query))
     )
+
     def open_client_storage():
         if threads_are_greenlets():
             from sheraf.green.zeo import GreenClientRunner as runner

@@ -203,7 +203,9 @@ def stopped_server():
     cowboy_id = create_cowboy()
     gevent.sleep(0.1)
     os.kill(ZEO_PID, signal.SIGSTOP)
-    report(**practice_while_blocked(cowboy_id, lambda: os.kill(ZEO_PID, signal.SIGCONT)))
+    report(
+        **practice_while_blocked(cowboy_id, lambda: os.kill(ZEO_PID, signal.SIGCONT))
+    )
 
 
 def locked_tables():
@@ -279,7 +281,12 @@ def response_timeout():
         except Exception:
             gevent.sleep(0.2)
     ticker.kill()
-    report(error=error, waited=waited, ticks_while_blocked=ticks_while_blocked, recovered=recovered)
+    report(
+        error=error,
+        waited=waited,
+        ticks_while_blocked=ticks_while_blocked,
+        recovered=recovered,
+    )
 
 
 def killed_greenlet():

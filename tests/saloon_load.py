@@ -53,12 +53,16 @@ class Response:
 def call(url, method, path, body=None, timeout=30, connection=None):
     """One request, on a new connection unless one is given: a
     :class:`Response`, also when the request failed."""
-    conn = connection or http.client.HTTPConnection(url.split("//", 1)[1], timeout=timeout)
+    conn = connection or http.client.HTTPConnection(
+        url.split("//", 1)[1], timeout=timeout
+    )
     started = time.monotonic()
     try:
         response, data = exchange(conn, method, path, body)
         worker = response.getheader("X-Saloon-Worker")
-        return Response(response.status, worker and int(worker), data, started, time.monotonic())
+        return Response(
+            response.status, worker and int(worker), data, started, time.monotonic()
+        )
     except (OSError, http.client.HTTPException) as exc:
         if connection is not None:
             connection.close()
@@ -80,7 +84,8 @@ class Load:
         self.responses = []
         self._stopping = threading.Event()
         self._threads = [
-            threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(clients)
+            threading.Thread(target=self._run, args=(n,), daemon=True)
+            for n in range(clients)
         ]
 
     def __enter__(self):
@@ -144,7 +149,9 @@ def wait_for_workers(saloon, count, timeout=30):
         pids = worker_pids(saloon)
         if len(pids) == count and serving_workers(saloon, pids, timeout=1) == pids:
             return pids
-        assert time.monotonic() < deadline, f"gunicorn runs workers {pids}, not {count} serving ones"
+        assert time.monotonic() < deadline, (
+            f"gunicorn runs workers {pids}, not {count} serving ones"
+        )
         time.sleep(0.2)
 
 
@@ -165,7 +172,9 @@ def worker_states(saloon, pids, timeout=20):
     states = {}
     deadline = time.monotonic() + timeout
     while set(states) != set(pids):
-        assert time.monotonic() < deadline, f"no state from workers {set(pids) - set(states)}"
+        assert time.monotonic() < deadline, (
+            f"no state from workers {set(pids) - set(states)}"
+        )
         response = call(saloon.url, "GET", "/debug/state", timeout=5)
         if response.status == 200 and response.worker in pids:
             states[response.worker] = response.body

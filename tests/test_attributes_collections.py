@@ -50,7 +50,12 @@ def test_a_list_attribute_behaves_like_a_list(db, name):
         numbers.remove(4)
         assert list(numbers) == [10, 3, 5]
         assert numbers[0] == 10 and numbers[-1] == 5 and numbers[0:2] == [10, 3]
-        assert 3 in numbers and 4 not in numbers and numbers.index(5) == 2 and numbers.count(3) == 1
+        assert (
+            3 in numbers
+            and 4 not in numbers
+            and numbers.index(5) == 2
+            and numbers.count(3) == 1
+        )
         assert numbers + [1] == [10, 3, 5, 1] and [1] + numbers == [1, 10, 3, 5]
         assert repr(numbers) == "[10, 3, 5]" and list(reversed(numbers)) == [5, 3, 10]
         numbers += [7]
@@ -73,7 +78,9 @@ def test_collections_read_empty_until_they_are_given_values(db):
     with sheraf.connection():
         cowboy = Cowboy.create(small_numbers=None)
         assert cowboy.small_numbers == [] and cowboy.large_numbers == []
-        assert cowboy.colors == set() and cowboy.small_breeds == {} and cowboy.horses == {}
+        assert (
+            cowboy.colors == set() and cowboy.small_breeds == {} and cowboy.horses == {}
+        )
         assert not cowboy.large_numbers
         assert isinstance(cowboy.mapping["large_numbers"], sheraf.types.LargeList)
         assert isinstance(cowboy.mapping["colors"], sheraf.types.Set)
@@ -84,16 +91,40 @@ def test_collections_read_empty_until_they_are_given_values(db):
 @pytest.mark.parametrize(
     "values, error, message",
     [
-        ({"large_numbers": [1, "x"]}, ValueError, "Cowboy.large_numbers (LargeListAttribute) cannot hold [1, 'x']: at index 1, 'x': not an integer"),
-        ({"small_numbers": "123"}, TypeError, "a collection of items is needed, not str"),
-        ({"small_numbers": {"a": 1}}, TypeError, "a collection of items is needed, not dict"),
+        (
+            {"large_numbers": [1, "x"]},
+            ValueError,
+            "Cowboy.large_numbers (LargeListAttribute) cannot hold [1, 'x']: at index 1, 'x': not an integer",
+        ),
+        (
+            {"small_numbers": "123"},
+            TypeError,
+            "a collection of items is needed, not str",
+        ),
+        (
+            {"small_numbers": {"a": 1}},
+            TypeError,
+            "a collection of items is needed, not dict",
+        ),
         ({"small_numbers": 12}, TypeError, "a collection of items is needed, not int"),
         ({"colors": {"red", (1,)}}, TypeError, "Cowboy.colors (SetAttribute)"),
         ({"small_breeds": ["a"]}, TypeError, "a mapping is needed, not list"),
         ({"large_breeds": {"jolly": object}}, TypeError, "at key 'jolly'"),
-        ({"dice": {"monday": [1, "six"]}}, ValueError, "at key 'monday', [1, 'six']: at index 1, 'six': not an integer"),
-        ({"horses": {"jolly": {"size": "big"}}}, ValueError, "Horse.size (IntegerAttribute) cannot hold 'big'"),
-        ({"horses": {"jolly": {"weight": 3}}}, TypeError, "Horse has no attribute(s) 'weight'"),
+        (
+            {"dice": {"monday": [1, "six"]}},
+            ValueError,
+            "at key 'monday', [1, 'six']: at index 1, 'six': not an integer",
+        ),
+        (
+            {"horses": {"jolly": {"size": "big"}}},
+            ValueError,
+            "Horse.size (IntegerAttribute) cannot hold 'big'",
+        ),
+        (
+            {"horses": {"jolly": {"weight": 3}}},
+            TypeError,
+            "Horse has no attribute(s) 'weight'",
+        ),
     ],
 )
 def test_bad_items_are_refused_and_nothing_is_written(db, values, error, message):
@@ -109,18 +140,30 @@ def test_bad_items_are_refused_and_nothing_is_written(db, values, error, message
 
 def test_bad_items_given_to_a_view_name_the_model_and_the_attribute(db):
     with sheraf.connection(commit=True):
-        cowboy = Cowboy.create(large_numbers=[1], small_breeds={"a": "b"}, colors={"red"})
-        with pytest.raises(ValueError, match=r"Cowboy.large_numbers \(LargeListAttribute\) cannot hold 'x': not an integer"):
+        cowboy = Cowboy.create(
+            large_numbers=[1], small_breeds={"a": "b"}, colors={"red"}
+        )
+        with pytest.raises(
+            ValueError,
+            match=r"Cowboy.large_numbers \(LargeListAttribute\) cannot hold 'x': not an integer",
+        ):
             cowboy.large_numbers.append("x")
         with pytest.raises(ValueError, match="cannot hold 'y'"):
             cowboy.large_numbers.extend([2, "y"])
-        with pytest.raises(TypeError, match=r"Cowboy.small_breeds \(SmallDictAttribute\) cannot hold \[3\]"):
+        with pytest.raises(
+            TypeError,
+            match=r"Cowboy.small_breeds \(SmallDictAttribute\) cannot hold \[3\]",
+        ):
             cowboy.small_breeds["c"] = [3]
         with pytest.raises(TypeError, match=r"Cowboy.colors \(SetAttribute\)"):
             cowboy.colors.add([])
     with sheraf.connection():
         cowboy = Cowboy.read(cowboy.id)
-        assert cowboy.large_numbers == [1] and cowboy.small_breeds == {"a": "b"} and cowboy.colors == {"red"}
+        assert (
+            cowboy.large_numbers == [1]
+            and cowboy.small_breeds == {"a": "b"}
+            and cowboy.colors == {"red"}
+        )
 
 
 def test_a_set_attribute_behaves_like_a_set(db):
@@ -179,7 +222,9 @@ def test_a_dict_attribute_behaves_like_a_dict(db, name):
 
 def test_a_large_dict_attribute_reads_ranges_of_keys(db):
     with sheraf.connection():
-        breeds = Cowboy.create(large_breeds={"c": "3", "a": "1", "b": "2", "d": "4"}).large_breeds
+        breeds = Cowboy.create(
+            large_breeds={"c": "3", "a": "1", "b": "2", "d": "4"}
+        ).large_breeds
         assert list(breeds["b":"c"]) == ["2", "3"]
         assert list(breeds[::-1]) == ["4", "3", "2", "1"]
         assert list(breeds.keys(min="b", max="c")) == ["b", "c"]
@@ -189,7 +234,9 @@ def test_a_large_dict_attribute_reads_ranges_of_keys(db):
 
 def test_nested_collections(db):
     with sheraf.connection(commit=True):
-        cowboy = Cowboy.create(dice={"monday": [2, 6, "4"]}, stables=[{"a", "b"}, set()])
+        cowboy = Cowboy.create(
+            dice={"monday": [2, 6, "4"]}, stables=[{"a", "b"}, set()]
+        )
         cowboy.dice["tuesday"] = (1, 1)
         cowboy.dice["monday"].append(3)
         cowboy.stables[1].add("c")
@@ -217,9 +264,13 @@ def test_a_dict_of_inline_models(db):
 
 def test_assigning_a_collection_stores_a_copy(db):
     with sheraf.connection():
-        george = Cowboy.create(large_numbers=[1, 2], small_breeds={"a": "b"}, horses={"j": {"name": "J"}})
+        george = Cowboy.create(
+            large_numbers=[1, 2], small_breeds={"a": "b"}, horses={"j": {"name": "J"}}
+        )
         peter = Cowboy.create(
-            large_numbers=george.large_numbers, small_breeds=george.small_breeds, horses=george.horses
+            large_numbers=george.large_numbers,
+            small_breeds=george.small_breeds,
+            horses=george.horses,
         )
         peter.large_numbers.append(3)
         peter.small_breeds["c"] = "d"
@@ -242,34 +293,59 @@ def test_edit_merges_collections(db):
             small_breeds={"b": "two", "c": "3"},
             horses={"jolly": {"size": 31}, "polly": {"name": "Polly"}},
         )
-        assert cowboy.small_numbers == [9, 2, 3] and cowboy.colors == {"red", "green", "blue"}
+        assert cowboy.small_numbers == [9, 2, 3] and cowboy.colors == {
+            "red",
+            "green",
+            "blue",
+        }
         assert cowboy.small_breeds == {"a": "1", "b": "two", "c": "3"}
-        assert (cowboy.horses["jolly"].name, cowboy.horses["jolly"].size) == ("Jolly", 31)
+        assert (cowboy.horses["jolly"].name, cowboy.horses["jolly"].size) == (
+            "Jolly",
+            31,
+        )
 
-        cowboy.assign(small_numbers=[1], colors={"blue"}, small_breeds={"c": "3"}, horses={"polly": {}})
+        cowboy.assign(
+            small_numbers=[1],
+            colors={"blue"},
+            small_breeds={"c": "3"},
+            horses={"polly": {}},
+        )
         assert cowboy.small_numbers == [1] and cowboy.colors == {"blue"}
         assert cowboy.small_breeds == {"c": "3"} and list(cowboy.horses) == ["polly"]
 
-        cowboy.edit({"small_numbers": [5, 6], "small_breeds": {"c": "x", "d": "4"}}, addition=False)
+        cowboy.edit(
+            {"small_numbers": [5, 6], "small_breeds": {"c": "x", "d": "4"}},
+            addition=False,
+        )
         assert cowboy.small_numbers == [5] and cowboy.small_breeds == {"c": "x"}
-        cowboy.edit({"small_numbers": [7, 8], "small_breeds": {"c": "y"}}, edition=False)
+        cowboy.edit(
+            {"small_numbers": [7, 8], "small_breeds": {"c": "y"}}, edition=False
+        )
         assert cowboy.small_numbers == [5, 8] and cowboy.small_breeds == {"c": "x"}
 
 
 def test_edit_with_a_bad_item_writes_nothing(db):
     with sheraf.connection(commit=True):
-        cowboy = Cowboy.create(name="George", small_numbers=[1], small_breeds={"a": "b"})
+        cowboy = Cowboy.create(
+            name="George", small_numbers=[1], small_breeds={"a": "b"}
+        )
         with pytest.raises(ValueError, match="not an integer"):
             cowboy.update(name="Peter", small_breeds={"c": "d"}, small_numbers=[1, "x"])
         assert cowboy.name == "George" and cowboy.small_breeds == {"a": "b"}
     with sheraf.connection():
         cowboy = Cowboy.read(cowboy.id)
-        assert (cowboy.name, cowboy.small_numbers, cowboy.small_breeds) == ("George", [1], {"a": "b"})
+        assert (cowboy.name, cowboy.small_numbers, cowboy.small_breeds) == (
+            "George",
+            [1],
+            {"a": "b"},
+        )
 
 
 def test_indexes_of_collections_follow_their_changes(db):
     with sheraf.connection(commit=True):
-        cowboy = IndexedCowboy.create(colors={"red"}, numbers=[1, 2], breeds={"jolly": "mustang"})
+        cowboy = IndexedCowboy.create(
+            colors={"red"}, numbers=[1, 2], breeds={"jolly": "mustang"}
+        )
         assert IndexedCowboy.search(colors="red").get() == cowboy
         assert IndexedCowboy.search(numbers=2).get() == cowboy
         assert IndexedCowboy.search(breeds="jolly").get() == cowboy

@@ -42,7 +42,9 @@ def test_assigning_sets_the_counter(db):
 
 def test_a_counter_refuses_what_is_not_a_number(db):
     with sheraf.connection():
-        with pytest.raises(TypeError, match=r"Saloon.drinks \(CounterAttribute\) cannot hold 'ten'"):
+        with pytest.raises(
+            TypeError, match=r"Saloon.drinks \(CounterAttribute\) cannot hold 'ten'"
+        ):
             Saloon.create(drinks="ten")
         with pytest.raises(TypeError):
             Saloon.create(drinks=True)
@@ -72,8 +74,15 @@ def test_concurrent_increments_merge(db):
     db.nestable = True
     with sheraf.connection(commit=True):
         saloon_id = Saloon.create().id
-    _concurrently(db, saloon_id, lambda s: s.drinks.increment(100), lambda s: s.drinks.decrement(10))
-    _concurrently(db, saloon_id, lambda s: s.drinks.__iadd__(1), lambda s: s.drinks.__isub__(2))
+    _concurrently(
+        db,
+        saloon_id,
+        lambda s: s.drinks.increment(100),
+        lambda s: s.drinks.decrement(10),
+    )
+    _concurrently(
+        db, saloon_id, lambda s: s.drinks.__iadd__(1), lambda s: s.drinks.__isub__(2)
+    )
     with sheraf.connection():
         assert Saloon.read(saloon_id).drinks == 89
 
@@ -94,7 +103,9 @@ def test_setting_a_counter_conflicts_with_a_concurrent_change(db):
         assert Saloon.read(saloon_id).drinks == 11
 
 
-def test_ten_threads_increment_a_counter_over_zeo_without_a_conflict(sheraf_zeo_database):
+def test_ten_threads_increment_a_counter_over_zeo_without_a_conflict(
+    sheraf_zeo_database,
+):
     threads, increments = 10, 30
     with sheraf.connection(commit=True):
         saloon_id = Saloon.create().id

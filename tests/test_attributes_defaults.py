@@ -11,7 +11,9 @@ class Cowboy(sheraf.Model):
     age = sheraf.IntegerAttribute(default=30, lazy=False)
     nickname = sheraf.StringAttribute(default=lambda: "Kid")
     title = sheraf.StringAttribute(default=lambda cowboy: f"Sir {cowboy.name}")
-    scores = sheraf.SmallListAttribute(sheraf.IntegerAttribute(), default=lambda: [1, 2])
+    scores = sheraf.SmallListAttribute(
+        sheraf.IntegerAttribute(), default=lambda: [1, 2]
+    )
     email = sheraf.StringAttribute(key="mail")
     renamed = sheraf.StringAttribute(key=["new_key", "old_key"])
 

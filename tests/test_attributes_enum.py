@@ -29,11 +29,19 @@ def test_an_enum_attribute_reads_members(db):
     with sheraf.connection():
         george = Cowboy.read(george.id)
         assert george.status == Status.SHERIF and george.status == 2
-        assert george.hat == Color.BLACK and george.hat == "black" and george.hat != Color.RED
+        assert (
+            george.hat == Color.BLACK
+            and george.hat == "black"
+            and george.hat != Color.RED
+        )
         assert george.status.is_sherif and not george.status.is_farmer
         assert george.status.name == "SHERIF" and george.status.value == 2
-        assert george.status > Status.COWBOY and george.status >= 2 and george.status < 3
-        assert str(george.status) == "2" and repr(george.hat) == "<Color.BLACK: 'black'>"
+        assert (
+            george.status > Status.COWBOY and george.status >= 2 and george.status < 3
+        )
+        assert (
+            str(george.status) == "2" and repr(george.hat) == "<Color.BLACK: 'black'>"
+        )
         assert len({george.status, Cowboy.read(george.id).status}) == 1
         assert Cowboy.create().status is None
 
@@ -52,7 +60,11 @@ def test_values_and_members_are_accepted(db):
 @pytest.mark.parametrize(
     "values, error, message",
     [
-        ({"status": 5}, ValueError, "Cowboy.status (EnumAttribute) cannot hold 5: not a Status"),
+        (
+            {"status": 5},
+            ValueError,
+            "Cowboy.status (EnumAttribute) cannot hold 5: not a Status",
+        ),
         ({"hat": "green"}, ValueError, "not a Color"),
         ({"status": "x"}, ValueError, "not an integer"),
     ],

@@ -34,13 +34,22 @@ class Upload:
 def test_a_blob_attribute_stores_binary_content(db):
     with sheraf.connection(commit=True):
         george = Cowboy.create(fax={"data": b"Hello George!", "filename": "fax.txt"})
-        peter = Cowboy.create(fax=Upload("note.md", b"# Hi"), faxes=[b"one", {"stream": io.BytesIO(b"two")}])
+        peter = Cowboy.create(
+            fax=Upload("note.md", b"# Hi"),
+            faxes=[b"one", {"stream": io.BytesIO(b"two")}],
+        )
         steven = Cowboy.create(fax=sheraf.Blob.create(data=b"copied", filename="c.bin"))
         assert Cowboy.create().fax is None
     with sheraf.connection():
         fax = Cowboy.read(george.id).fax
-        assert (fax.data, fax.original_name, fax.file_extension) == (b"Hello George!", "fax.txt", "txt")
-        assert str(fax) == "fax.txt" and repr(fax) == "<Blob filename='fax.txt'>" and fax
+        assert (fax.data, fax.original_name, fax.file_extension) == (
+            b"Hello George!",
+            "fax.txt",
+            "txt",
+        )
+        assert (
+            str(fax) == "fax.txt" and repr(fax) == "<Blob filename='fax.txt'>" and fax
+        )
         with fax.open() as file:
             assert file.read(5) == b"Hello"
         assert os.path.exists(fax.filename)
@@ -66,7 +75,9 @@ def test_a_blob_can_be_replaced_and_deleted(db):
 
 def test_a_blob_attribute_refuses_other_values(db):
     with sheraf.connection():
-        with pytest.raises(TypeError, match=r"Cowboy.fax \(BlobAttribute\) cannot hold 'text'"):
+        with pytest.raises(
+            TypeError, match=r"Cowboy.fax \(BlobAttribute\) cannot hold 'text'"
+        ):
             Cowboy.create(fax="text")
 
 
@@ -81,7 +92,11 @@ def test_a_file_attribute_writes_files_under_the_root(db, files_root):
         assert file.read() == b"<svg/>"
     with sheraf.connection():
         portrait = Cowboy.read(george.id).portrait
-        assert portrait.stream == b"<svg/>" and portrait.extension == "svg" and portrait.exists()
+        assert (
+            portrait.stream == b"<svg/>"
+            and portrait.extension == "svg"
+            and portrait.exists()
+        )
         assert portrait == sheraf.FileObject(stream=b"<svg/>", extension="svg")
         assert dict(portrait) == {"stream": b"<svg/>", "extension": "svg"}
         assert Cowboy.read(peter.id).portrait.stream == b"raw"
@@ -127,7 +142,9 @@ def test_a_copy_has_its_own_file(db, files_root):
 
 def test_a_file_attribute_refuses_other_values(db, files_root):
     with sheraf.connection():
-        with pytest.raises(TypeError, match=r"Cowboy.portrait \(FileAttribute\) cannot hold 'text'"):
+        with pytest.raises(
+            TypeError, match=r"Cowboy.portrait \(FileAttribute\) cannot hold 'text'"
+        ):
             Cowboy.create(portrait="text")
         with pytest.raises(TypeError, match="the content of a file must be bytes"):
             Cowboy.create(portrait={"stream": "text"})

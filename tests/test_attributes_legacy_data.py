@@ -72,12 +72,23 @@ def test_a_sheraf_0_6_database_reads_and_changes(legacy_database):
     with sheraf.connection(commit=True):
         (cowboy,) = Cowboy.all()
         assert (cowboy.name, cowboy.age, cowboy.status) == ("George", 50, Status.SHERIF)
-        assert (cowboy.small, cowboy.large, cowboy.tags) == ([1, 2], [3, 4, 5], {"a", "b"})
+        assert (cowboy.small, cowboy.large, cowboy.tags) == (
+            [1, 2],
+            [3, 4, 5],
+            {"a", "b"},
+        )
         assert cowboy.sdict == {"k": "v"} and cowboy.ldict["x"].name == "X"
-        assert cowboy.horse.name == "H" and cowboy.steed.name == "Jolly" and cowboy.shots == 7
+        assert (
+            cowboy.horse.name == "H"
+            and cowboy.steed.name == "Jolly"
+            and cowboy.shots == 7
+        )
         assert cowboy.creation_datetime() is not None
         assert Cowboy.search(name="George").get() == cowboy
-        assert cowboy.mules.read("Polly").age == 3 and cowboy.mules.search(age=3).get().name == "Polly"
+        assert (
+            cowboy.mules.read("Polly").age == 3
+            and cowboy.mules.search(age=3).get().name == "Polly"
+        )
         cowboy.large.append(6)
         cowboy.shots.increment()
         cowboy.sdict["k2"] = "v2"

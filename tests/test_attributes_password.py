@@ -18,7 +18,9 @@ def test_a_password_compares_without_being_stored_in_plain_text(db):
         assert george.password != "$up3r$3cur"
         assert not george.password == b"$up3r$3cur3"
         stored = george.mapping["password"]
-        assert "$up3r$3cur3" not in stored and stored.startswith("$scrypt$n=4096,r=8,p=1$")
+        assert "$up3r$3cur3" not in stored and stored.startswith(
+            "$scrypt$n=4096,r=8,p=1$"
+        )
         assert str(george.password) == stored and repr(george.password) == "<Password>"
 
 
@@ -40,7 +42,9 @@ def test_a_copy_keeps_the_hash(db):
 def test_no_password_and_bad_values(db):
     with sheraf.connection():
         assert Cowboy.create().password is None
-        with pytest.raises(TypeError, match=r"Cowboy.password \(PasswordAttribute\) cannot hold 1234"):
+        with pytest.raises(
+            TypeError, match=r"Cowboy.password \(PasswordAttribute\) cannot hold 1234"
+        ):
             Cowboy.create(password=1234)
         with pytest.raises(TypeError):
             hash(Cowboy.create(password="x").password)

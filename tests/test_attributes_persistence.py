@@ -96,7 +96,10 @@ def _read_back(cowboy):
         "shots": cowboy.shots.value,
         "password": "secret" if cowboy.password == "secret" else "wrong",
         "fax": {"data": cowboy.fax.data, "filename": cowboy.fax.original_name},
-        "portrait": {"stream": cowboy.portrait.stream, "extension": cowboy.portrait.extension},
+        "portrait": {
+            "stream": cowboy.portrait.stream,
+            "extension": cowboy.portrait.extension,
+        },
     }
 
 
@@ -151,4 +154,10 @@ def test_every_attribute_is_read_back_from_a_reopened_storage(storage_uri):
             cowboy.large_dict["black"].color,
         )
 
-    assert _in_a_new_database(storage_uri, read_changes) == (5, ["a", "b", "c"], {"blue"}, 2, "grey")
+    assert _in_a_new_database(storage_uri, read_changes) == (
+        5,
+        ["a", "b", "c"],
+        {"blue"},
+        2,
+        "grey",
+    )

@@ -40,7 +40,12 @@ def test_a_large_list_behaves_like_a_list():
     items.insert(-1, 3.5)
     items.insert(100, 5)
     assert items == [0, 1, 2, 3, 3.5, 4, 5] and len(items) == 7
-    assert items[0] == 0 and items[-1] == 5 and items[2:4] == [2, 3] and items[::3] == [0, 3, 5]
+    assert (
+        items[0] == 0
+        and items[-1] == 5
+        and items[2:4] == [2, 3]
+        and items[::3] == [0, 3, 5]
+    )
     assert items[5:2] == [] and items[::-2] == [5, 3.5, 2, 0]
     assert items.pop() == 5 and items.pop(0) == 0 and items.pop(-2) == 3.5
     assert items == [1, 2, 3, 4]
@@ -107,26 +112,37 @@ def _stored(db, read):
 
 def test_concurrent_counter_increments_merge(nestable):
     _store(nestable, Counter(5))
-    assert _overlapping(nestable, lambda c: c.increment(3), lambda c: c.decrement(1)) is None
+    assert (
+        _overlapping(nestable, lambda c: c.increment(3), lambda c: c.decrement(1))
+        is None
+    )
     assert _stored(nestable, int) == 7
 
 
 def test_a_counter_set_concurrently_conflicts(nestable):
     _store(nestable, Counter(5))
-    assert isinstance(_overlapping(nestable, lambda c: c.set(1), lambda c: c.increment()), ConflictError)
+    assert isinstance(
+        _overlapping(nestable, lambda c: c.set(1), lambda c: c.increment()),
+        ConflictError,
+    )
     assert _stored(nestable, int) == 6
 
 
 def test_concurrent_appends_to_a_large_list_conflict(nestable):
     _store(nestable, LargeList([1]))
-    error = _overlapping(nestable, lambda items: items.append(2), lambda items: items.append(3))
+    error = _overlapping(
+        nestable, lambda items: items.append(2), lambda items: items.append(3)
+    )
     assert isinstance(error, ConflictError)
     assert _stored(nestable, list) == [1, 3]
 
 
 def test_concurrent_writes_of_different_large_dict_keys_merge(nestable):
     _store(nestable, LargeDict({"a": 1}))
-    assert _overlapping(
-        nestable, lambda d: d.__setitem__("b", 2), lambda d: d.__setitem__("c", 3)
-    ) is None
+    assert (
+        _overlapping(
+            nestable, lambda d: d.__setitem__("b", 2), lambda d: d.__setitem__("c", 3)
+        )
+        is None
+    )
     assert _stored(nestable, lambda d: dict(d.items())) == {"a": 1, "b": 2, "c": 3}

@@ -11,9 +11,7 @@ Examples are derandomized (the same ones on every run) and bounded:
 """
 
 import datetime
-import decimal
 import enum
-import fractions
 import math
 import os
 import re
@@ -27,8 +25,6 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 import sheraf
-from sheraf.exceptions import DatabaseUnavailableException
-from sheraf.exceptions import InvalidURIException
 from sheraf.exceptions import SherafException
 
 BOUNDED = settings(
@@ -132,7 +128,9 @@ SCALARS = st.one_of(
     st.sampled_from(list(Existing)),
     st.sampled_from([object(), Status, Horse, print]),
 )
-HASHABLES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=6), st.dates())
+HASHABLES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=6), st.dates()
+)
 VALUES = st.recursive(
     SCALARS,
     lambda children: st.one_of(
@@ -140,7 +138,14 @@ VALUES = st.recursive(
         st.tuples(children, children),
         st.frozensets(HASHABLES, max_size=3),
         st.sets(HASHABLES, max_size=3),
-        st.dictionaries(st.sampled_from(["name", "brand", "size", "shine", "data", "filename", "nope"]) | HASHABLES, children, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                ["name", "brand", "size", "shine", "data", "filename", "nope"]
+            )
+            | HASHABLES,
+            children,
+            max_size=3,
+        ),
     ),
     max_leaves=6,
 )
@@ -170,7 +175,11 @@ def files_root(tmp_path):
 
 
 def files_under(root):
-    return sorted(os.path.join(folder, name) for folder, _, names in os.walk(root) for name in names)
+    return sorted(
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(root)
+        for name in names
+    )
 
 
 def records_since(storage, tid):
@@ -183,7 +192,9 @@ def seeded_database():
     database = sheraf.Database()
     with sheraf.connection(commit=True):
         horse = Horse.create(name="Jolly Jumper")
-        cowboy = Cowboy.create(email="george@saloon", age=50, horses=[horse], tags={"sheriff"})
+        cowboy = Cowboy.create(
+            email="george@saloon", age=50, horses=[horse], tags={"sheriff"}
+        )
         cowboy.spurs.create(name="silver", shine=3)
     return database, {
         Existing.HORSE_ID: horse.id,
@@ -223,12 +234,17 @@ def check_clear(error, names):
 
 def comparable(value):
     """What an attribute reads, in a form that compares after a commit."""
-    if value is None or isinstance(value, (bool, int, str, bytes, datetime.date, datetime.time, uuid.UUID)):
+    if value is None or isinstance(
+        value, (bool, int, str, bytes, datetime.date, datetime.time, uuid.UUID)
+    ):
         return value
     if isinstance(value, float):
         return "nan" if math.isnan(value) else value
     if isinstance(value, type) and issubclass(value, sheraf.BaseModel):
-        return ("table", sorted(repr(comparable(dict(instance))) for instance in value.all()))
+        return (
+            "table",
+            sorted(repr(comparable(dict(instance))) for instance in value.all()),
+        )
     if isinstance(value, sheraf.BaseModel) and hasattr(value, "identifier"):
         return ("model", value.identifier)
     if isinstance(value, sheraf.InlineModel):
@@ -237,7 +253,11 @@ def comparable(value):
         return {key: comparable(item) for key, item in value.items()}
     if hasattr(value, "__iter__") and not isinstance(value, (str, bytes)):
         items = [comparable(item) for item in value]
-        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) or type(value).__name__ == "SetView" else items
+        return (
+            sorted(items, key=repr)
+            if isinstance(value, (set, frozenset)) or type(value).__name__ == "SetView"
+            else items
+        )
     return repr(value)
 
 
@@ -278,7 +298,9 @@ def test_attribute_values_are_written_or_refused_clearly(files_root, how, values
         files_before = files_under(files_root)
         with sheraf.connection() as connection:
             here = in_connection(existing)
-            given_values = {name: materialize(value, here) for name, value in values.items()}
+            given_values = {
+                name: materialize(value, here) for name, value in values.items()
+            }
             count = Cowboy.count()
             mark = storage.lastTransaction()
             try:
@@ -301,7 +323,9 @@ def test_attribute_values_are_written_or_refused_clearly(files_root, how, values
             # What was read right after the write is what is read back.
             with sheraf.connection():
                 cowboy = Cowboy.read(identifier)
-                assert {name: comparable(getattr(cowboy, name)) for name in values} == written
+                assert {
+                    name: comparable(getattr(cowboy, name)) for name in values
+                } == written
         # The connection is usable: a later write commits.
         with sheraf.connection(commit=True):
             Cowboy.read(existing[Existing.COWBOY_ID]).integer = 42
@@ -393,21 +417,26 @@ def test_identifiers_find_an_instance_or_say_none_has_them(model, how, identifie
         database.close()
 
 
-
 class Unpicklable:
     def __reduce__(self):
         raise TypeError("this object cannot be pickled")
 
 
 @pytest.mark.parametrize("how", ["create", "edit"])
-def test_a_simple_attribute_takes_anything_and_the_commit_refuses_what_zodb_cannot_store(how):
+def test_a_simple_attribute_takes_anything_and_the_commit_refuses_what_zodb_cannot_store(
+    how,
+):
     """SimpleAttribute checks nothing: a value ZODB cannot pickle fails the
     commit (which names neither the model nor the attribute), atomically."""
     database, existing = seeded_database()
     try:
         with sheraf.connection() as connection:
             mark = database.storage.lastTransaction()
-            write(how, {"simple": [1, Unpicklable()], "integer": 7}, in_connection(existing))
+            write(
+                how,
+                {"simple": [1, Unpicklable()], "integer": 7},
+                in_connection(existing),
+            )
             with pytest.raises(TypeError, match="cannot be pickled"):
                 connection.transaction_manager.commit()
             assert records_since(database.storage, mark) == 0

@@ -19,11 +19,22 @@ from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
 from tests.test_bad_input import BOUNDED
 
-
-KNOWN_SCHEMES = {"zeo", "file", "memory", "zconfig", "demo", "mysql", "oracle", "postgres", "sqlite"}
+KNOWN_SCHEMES = {
+    "zeo",
+    "file",
+    "memory",
+    "zconfig",
+    "demo",
+    "mysql",
+    "oracle",
+    "postgres",
+    "sqlite",
+}
 QUERY_VALUES = st.one_of(
     st.integers(min_value=-3, max_value=12).map(str),
-    st.sampled_from(["", "abc", "1MB", "1xb", "0.5", "yes", "ünïcode", "a b", "%", "&"]),
+    st.sampled_from(
+        ["", "abc", "1MB", "1xb", "0.5", "yes", "ünïcode", "a b", "%", "&"]
+    ),
 )
 MEMORY_KEYS = [
     "database_name",
@@ -66,7 +77,10 @@ def uris(folder, zeo_port):
     """URIs of every kind; those that open something stay in ``folder``
     and on the test's ZEO server (and a port nothing listens on)."""
     memory = st.builds(
-        "{}://{}?{}".format, any_case("memory"), st.sampled_from(["", "x", "a/b"]), queries(MEMORY_KEYS)
+        "{}://{}?{}".format,
+        any_case("memory"),
+        st.sampled_from(["", "x", "a/b"]),
+        queries(MEMORY_KEYS),
     )
     files = st.builds(
         "{}://{}/{}?{}".format,
@@ -85,11 +99,17 @@ def uris(folder, zeo_port):
         "{}://{}/{}".format,
         any_case("zconfig"),
         st.just(folder),
-        st.sampled_from(["memory.conf", "missing.conf", "garbage.conf", "memory.conf#nope"]),
+        st.sampled_from(
+            ["memory.conf", "missing.conf", "garbage.conf", "memory.conf#nope"]
+        ),
     )
-    demo = st.builds("demo:({})/({})".format, memory, memory) | st.sampled_from(["demo:", "demo:x"])
+    demo = st.builds("demo:({})/({})".format, memory, memory) | st.sampled_from(
+        ["demo:", "demo:x"]
+    )
     texts = st.text(max_size=20).filter(not_a_known_scheme)
-    others = st.one_of(st.none(), st.integers(), st.binary(max_size=8), st.just(b"memory://"))
+    others = st.one_of(
+        st.none(), st.integers(), st.binary(max_size=8), st.just(b"memory://")
+    )
     return st.one_of(memory, files, zeo, zconfig, demo, texts, others)
 
 
@@ -100,7 +120,9 @@ def uri_folder(tmp_path):
     return str(tmp_path)
 
 
-@pytest.mark.filterwarnings("ignore:The <class:UserWarning")  # connection_large_record_size=0
+@pytest.mark.filterwarnings(
+    "ignore:The <class:UserWarning"
+)  # connection_large_record_size=0
 @BOUNDED
 @given(data=st.data())
 @example(data=None)
@@ -120,7 +142,9 @@ def test_uris_open_a_database_or_say_why_not(sheraf_zeo_server, uri_folder, data
             database = sheraf.Database(uri)
         except (InvalidURIException, DatabaseUnavailableException) as error:
             assert str(error).startswith("Cannot open"), error
-            unknown = re.search(r"no installed resolver knows the scheme '(\w+)'", str(error))
+            unknown = re.search(
+                r"no installed resolver knows the scheme '(\w+)'", str(error)
+            )
             assert not unknown or unknown.group(1) not in KNOWN_SCHEMES, error
             assert list(sheraf.Database.all()) == []
         else:

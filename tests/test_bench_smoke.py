@@ -12,7 +12,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 def run_module(*args, timeout=240):
     """Run ``python -m ARGS`` from the project root; its standard output."""
     result = subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
@@ -24,7 +28,13 @@ def test_bench_smoke_writes_figures(tmp_path):
     output = tmp_path / "BENCHMARKS.md"
     output.write_text("# Benchmarks\n\n## Indexes and queries\n\nKept as it is.\n")
     run_module(
-        "bench", "--smoke", "--reference", "if-built", "--no-profiles", "--output", str(output)
+        "bench",
+        "--smoke",
+        "--reference",
+        "if-built",
+        "--no-profiles",
+        "--output",
+        str(output),
     )
 
     text = output.read_text()

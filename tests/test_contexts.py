@@ -142,7 +142,9 @@ def test_a_connection_left_open_when_its_greenlet_ends_is_reported_and_closed(db
         Bottle.create()
 
     worker = greenlet.greenlet(leave_it_open)
-    with pytest.warns(ConnectionLeftOpenWarning, match="was left open when its greenlet"):
+    with pytest.warns(
+        ConnectionLeftOpenWarning, match="was left open when its greenlet"
+    ):
         worker.switch()
         del worker
         gc.collect()

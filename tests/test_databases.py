@@ -47,7 +47,9 @@ def test_memory_uri_and_database_name_from_the_uri():
 
 
 def test_db_args_name_wins_and_settings_reach_zodb():
-    db = sheraf.Database(db_args={"database_name": "ranch", "pool_size": 3, "cache_size": 100})
+    db = sheraf.Database(
+        db_args={"database_name": "ranch", "pool_size": 3, "cache_size": 100}
+    )
     assert db.db.getPoolSize() == 3
     assert db.db.getCacheSize() == 100
     assert dict(sheraf.Database.all()) == {"ranch": db}
@@ -74,7 +76,10 @@ def test_get_or_create():
         ("nosuch://x", "no installed resolver knows the scheme 'nosuch'"),
         ("not a uri", "a database URI looks like"),
         ("memory://?bogus=1", "bogus"),
-        ("zeo://127.0.0.1:1?response_timeout=soon", "response_timeout must be a number"),
+        (
+            "zeo://127.0.0.1:1?response_timeout=soon",
+            "response_timeout must be a number",
+        ),
     ],
 )
 def test_bad_uris_are_named_in_a_clear_error(uri, message):
@@ -234,7 +239,9 @@ def test_connections_wait_for_a_free_one_and_the_wait_is_bounded():
         thread = threading.Thread(target=other)
         thread.start()
         thread.join(5)
-    assert "All 1 connections of database 'unnamed' stayed in use for 0.2 s" in str(errors[0])
+    assert "All 1 connections of database 'unnamed' stayed in use for 0.2 s" in str(
+        errors[0]
+    )
     with sheraf.connection():
         pass
     db.close()

@@ -14,7 +14,6 @@ from tests.saloon_load import hire
 from tests.saloon_load import kill_zeo
 from tests.saloon_load import read_cowboy
 from tests.saloon_load import restart_zeo
-from tests.saloon_load import saloon_factory  # noqa: F401 - a fixture
 from tests.saloon_load import wait_for_workers
 from tests.saloon_load import worker_pids
 
@@ -69,12 +68,17 @@ def test_a_killed_zeo_server_fails_requests_fast_and_loses_no_acknowledged_write
     # Before the outage, all succeed; during it, all fail.
     before = [r for r in responses if r.ended < killed]
     during = [r for r in responses if r.started > killed + 0.5 and r.ended < back]
-    assert before and all(r.status == 201 for r in before), [r for r in before if r.status != 201]
+    assert before and all(r.status == 201 for r in before), [
+        r for r in before if r.status != 201
+    ]
     assert len(during) >= 20 and all(r.status == 503 for r in during), report
 
     # Within RECOVERY seconds of the server's return, both workers, the
     # same ones, serve again.
-    first = min((r for r in responses if r.started > back and r.status == 201), key=lambda r: r.ended)
+    first = min(
+        (r for r in responses if r.started > back and r.status == 201),
+        key=lambda r: r.ended,
+    )
     assert first.ended - back < RECOVERY
     after = [r for r in responses if r.started > back + RECOVERY]
     assert all(r.status == 201 for r in after), report
@@ -100,7 +104,9 @@ def hung_commit_holder(saloon, timeout=20):
     """The worker that says it holds the commit lock, once it does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = re.findall(r"saloon debug: worker (\d+) holds the commit lock", saloon.log())
+        found = re.findall(
+            r"saloon debug: worker (\d+) holds the commit lock", saloon.log()
+        )
         if found:
             return int(found[-1])
         time.sleep(0.05)
@@ -129,7 +135,12 @@ def test_a_worker_killed_while_it_holds_the_commit_lock(saloon_factory):
     hung = []
     hanging = threading.Thread(
         target=lambda: hung.append(
-            call(saloon.url, "POST", f"/debug/duel/{winner}/{loser}?hang_in_commit=60", timeout=90)
+            call(
+                saloon.url,
+                "POST",
+                f"/debug/duel/{winner}/{loser}?hang_in_commit=60",
+                timeout=90,
+            )
         )
     )
     hanging.start()
@@ -141,7 +152,12 @@ def test_a_worker_killed_while_it_holds_the_commit_lock(saloon_factory):
         blocked = [
             threading.Thread(
                 target=lambda: waiting.append(
-                    call(saloon.url, "POST", f"/api/cowboys/{winner}/practice", timeout=60)
+                    call(
+                        saloon.url,
+                        "POST",
+                        f"/api/cowboys/{winner}/practice",
+                        timeout=60,
+                    )
                 )
             )
             for _ in range(4)
@@ -166,7 +182,11 @@ def test_a_worker_killed_while_it_holds_the_commit_lock(saloon_factory):
     served = [r for r in waiting if r.status == 200]
     assert all(r.ended > killed for r in served), waiting
     assert all(r.status == 200 or r.worker is None for r in waiting), waiting
-    print("WAITING", [(r.status, r.worker, round(r.ended - killed, 2)) for r in waiting], holder)
+    print(
+        "WAITING",
+        [(r.status, r.worker, round(r.ended - killed, 2)) for r in waiting],
+        holder,
+    )
 
     # The server serves writes at once.
     started = time.monotonic()
@@ -205,7 +225,10 @@ def test_workers_killed_under_a_write_load_leave_no_partial_transaction(saloon_f
 
     saloon = saloon_factory(workers=2, preload=True)
     wait_for_workers(saloon, 2)
-    pairs = [(hire(saloon, f"Winner {n}"), hire(saloon, f"Loser {n}")) for n in range(CLIENTS)]
+    pairs = [
+        (hire(saloon, f"Winner {n}"), hire(saloon, f"Loser {n}"))
+        for n in range(CLIENTS)
+    ]
 
     def duels(client, number):
         winner, loser = pairs[client]
@@ -219,7 +242,7 @@ def test_workers_killed_under_a_write_load_leave_no_partial_transaction(saloon_f
         for _ in range(3):
             workers = wait_for_workers(saloon, 2)
             count = len(load.responses)
-            load.wait_for(lambda r: len(r) >= count + 100, 60, "no load")
+            load.wait_for(lambda r, count=count: len(r) >= count + 100, 60, "no load")
             victim = rnd.choice(sorted(workers))
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
@@ -238,9 +261,17 @@ def test_workers_killed_under_a_write_load_leave_no_partial_transaction(saloon_f
         path = f"/debug/duel/{winner}/{loser}?hang_in_commit=0.02"
         acknowledged = sum(r.status == 200 for r in responses if r.request[1] == path)
         unanswered = sum(r.status != 200 for r in responses if r.request[1] == path)
-        wins, losses = read_cowboy(saloon, winner)["gunskill"], read_cowboy(saloon, loser)["gunskill"]
+        wins, losses = (
+            read_cowboy(saloon, winner)["gunskill"],
+            read_cowboy(saloon, loser)["gunskill"],
+        )
         assert wins == -losses, (n, wins, losses)
-        assert acknowledged <= wins <= acknowledged + unanswered, (n, wins, acknowledged, unanswered)
+        assert acknowledged <= wins <= acknowledged + unanswered, (
+            n,
+            wins,
+            acknowledged,
+            unanswered,
+        )
 
     # Each new worker opened its own database, and the last ones serve.
     log = saloon.log()

@@ -16,7 +16,6 @@ import pytest
 
 import sheraf
 from sheraf.exceptions import ConnectionAlreadyOpened
-from sheraf.exceptions import ForkedDatabaseException
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,7 +29,9 @@ class Cowboy(sheraf.Model):
 def zeo_database(sheraf_zeo_server):
     _, port = sheraf_zeo_server
     # A child that used its parent's ZEO connection would wait this long.
-    database = sheraf.Database(f"zeo://127.0.0.1:{port}?response_timeout=10&wait_timeout=10")
+    database = sheraf.Database(
+        f"zeo://127.0.0.1:{port}?response_timeout=10&wait_timeout=10"
+    )
     try:
         yield database
     finally:
@@ -96,7 +97,10 @@ def test_a_child_forked_inside_a_connection_context_cannot_use_it(zeo_database):
     assert "escaped" not in report, report
     for step in ("create", "read", "leave", "open"):
         error = report[step]["error"] or ""
-        assert error.startswith("ForkedDatabaseException: Database 'unnamed'"), (step, error)
+        assert error.startswith("ForkedDatabaseException: Database 'unnamed'"), (
+            step,
+            error,
+        )
         assert "forked from it" in error and "reset()" in error
         assert report[step]["seconds"] < 2, (step, report[step])
     assert report["default"]["error"].startswith("KeyError")
@@ -154,7 +158,11 @@ print(json.dumps({{
 database.close()
 """
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])

@@ -94,7 +94,11 @@ def test_a_restarted_server_gives_no_oid_twice(server):
         first.storage.ping()  # catch up with the second client's commits
         with sheraf.connection("first"):
             assert Cowboy.count() == 157
-            assert {cowboy.name for cowboy in Cowboy.all()} >= {"Harry", "Second 4", "First 149"}
+            assert {cowboy.name for cowboy in Cowboy.all()} >= {
+                "Harry",
+                "Second 4",
+                "First 149",
+            }
     finally:
         first.close()
         second.close()
@@ -112,7 +116,9 @@ def test_a_commit_while_the_server_is_down_fails_without_waiting_twice(server):
         with sheraf.connection() as connection:
             Cowboy.read(cowboy_id).name = "Georgy"
             server.kill()
-            wait_until(lambda: not database.storage.is_connected(), 10, "no disconnection")
+            wait_until(
+                lambda: not database.storage.is_connected(), 10, "no disconnection"
+            )
             started = time.monotonic()
             with pytest.raises(ClientDisconnected):
                 connection.transaction_manager.commit()

@@ -67,7 +67,9 @@ def test_a_server_that_stops_answering_ends_in_a_clear_error(zeo):
 
 
 @pytest.mark.parametrize("patching", ["first", "after"])
-def test_a_killed_greenlet_writes_nothing_and_returns_its_connection(storage_uri, patching):
+def test_a_killed_greenlet_writes_nothing_and_returns_its_connection(
+    storage_uri, patching
+):
     result = run_scenario(storage_uri, "killed_greenlet", patching)
     assert result == {
         "open_during": 1,

@@ -2,9 +2,9 @@
 
 import os
 import signal
-from collections import Counter
 import threading
 import time
+from collections import Counter
 
 import pytest
 
@@ -12,7 +12,13 @@ from examples.saloon.launch import Saloon
 from examples.saloon.launch import drive
 from examples.saloon.launch import request
 
-BAD_SIGNS = ("WORKER TIMEOUT", "was sent SIGKILL", "exited with code", "Traceback", "Worker failed")
+BAD_SIGNS = (
+    "WORKER TIMEOUT",
+    "was sent SIGKILL",
+    "exited with code",
+    "Traceback",
+    "Worker failed",
+)
 
 
 @pytest.fixture
@@ -48,7 +54,9 @@ def assert_stops_cleanly(saloon):
 def test_200_increments_20_at_a_time_are_all_counted(saloon_factory, preload):
     saloon = saloon_factory(workers=2, preload=preload)
     cowboy_id = hire(saloon)
-    statuses, _ = drive(saloon.url, "POST", f"/api/cowboys/{cowboy_id}/practice", 200, 20)
+    statuses, _ = drive(
+        saloon.url, "POST", f"/api/cowboys/{cowboy_id}/practice", 200, 20
+    )
     assert statuses.count(200) == 200, (Counter(statuses), saloon.log()[-3000:])
     assert request(saloon.url, "GET", f"/api/cowboys/{cowboy_id}")[1]["gunskill"] == 200
     reopened = saloon.log().count("opened database 'unnamed' again")
@@ -63,7 +71,11 @@ def test_a_stopped_zeo_server_does_not_stop_the_workers(saloon_factory, preload)
     results = []
 
     def practice():
-        results.append(request(saloon.url, "POST", f"/api/cowboys/{cowboy_id}/practice", timeout=60)[0])
+        results.append(
+            request(
+                saloon.url, "POST", f"/api/cowboys/{cowboy_id}/practice", timeout=60
+            )[0]
+        )
 
     os.kill(saloon.zeo.pid, signal.SIGSTOP)
     try:
@@ -106,5 +118,7 @@ def test_the_api_answers_bad_requests_clearly(saloon_factory):
     assert request(saloon.url, "DELETE", "/api/cowboys")[0] == 405
     status, page = request(saloon.url, "GET", "/")
     assert status == 200 and "George" in page
-    assert [c["name"] for c in request(saloon.url, "GET", "/api/cowboys")[1]] == ["George"]
+    assert [c["name"] for c in request(saloon.url, "GET", "/api/cowboys")[1]] == [
+        "George"
+    ]
     assert_stops_cleanly(saloon)

@@ -16,8 +16,10 @@ class Cowboy(sheraf.Model):
     name = sheraf.StringAttribute().index()
     email = sheraf.StringAttribute().index(unique=True)
     age = sheraf.IntegerAttribute().index(key="decade", values=lambda age: age // 10)
-    motto = sheraf.StringAttribute().index(values=str.lower).index(
-        key="motto_words", values=lambda motto: motto.lower().split()
+    motto = (
+        sheraf.StringAttribute()
+        .index(values=str.lower)
+        .index(key="motto_words", values=lambda motto: motto.lower().split())
     )
 
 
@@ -46,10 +48,13 @@ def test_a_unique_index_reads_an_instance_by_key(db):
         assert Cowboy.exists(email="george@abitbol.com")
         assert not Cowboy.exists(email="nobody@abitbol.com")
         with pytest.raises(
-            sheraf.ModelObjectNotFoundException, match="'nobody' not found in Cowboy, 'email' index"
+            sheraf.ModelObjectNotFoundException,
+            match="'nobody' not found in Cowboy, 'email' index",
         ):
             Cowboy.read(email="nobody")
-        with pytest.raises(sheraf.InvalidIndexException, match="'town' is not an index of Cowboy"):
+        with pytest.raises(
+            sheraf.InvalidIndexException, match="'town' is not an index of Cowboy"
+        ):
             Cowboy.read(town="Dodge City")
 
 
@@ -120,7 +125,9 @@ def test_indexes_follow_attribute_deletion(db):
 
 def test_indexes_follow_deletion(db):
     with sheraf.connection(commit=True):
-        george = Cowboy.create(name="George", email="george@abitbol.com", age=52, motto="Hi")
+        george = Cowboy.create(
+            name="George", email="george@abitbol.com", age=52, motto="Hi"
+        )
         peter = Cowboy.create(name="George", email="peter@abitbol.com", age=53)
         george.delete()
     with sheraf.connection():
@@ -136,7 +143,10 @@ def test_indexes_follow_deletion(db):
 def test_several_indexes_on_one_attribute_with_key_and_values(db):
     with sheraf.connection():
         george = Cowboy.create(motto="Never Give Up", age=52)
-        assert Cowboy.indexes["motto"].attributes == Cowboy.indexes["motto_words"].attributes
+        assert (
+            Cowboy.indexes["motto"].attributes
+            == Cowboy.indexes["motto_words"].attributes
+        )
         assert george.index_keys("motto") == {"never give up"}
         assert george.index_keys("motto_words") == {"never", "give", "up"}
         assert george.index_keys("decade") == {5}
@@ -188,9 +198,15 @@ class Person(sheraf.Model):
 
 def test_an_index_over_several_attributes_with_a_function_per_group(db):
     with sheraf.connection():
-        george = Person.create(first_name="George", last_name="Abitbol", nickname="Georgy")
+        george = Person.create(
+            first_name="George", last_name="Abitbol", nickname="Georgy"
+        )
         peter = Person.create(first_name="Peter", last_name="Abitbol")
-        assert george.index_keys("names") == {"george abitbol", "abitbol george", "georgy"}
+        assert george.index_keys("names") == {
+            "george abitbol",
+            "abitbol george",
+            "georgy",
+        }
         assert Person.search(names="GEORGY").get() == george
         assert Person.search(names="Abitbol George").get() == george
         assert Person.search(names="peter abitbol").get() == peter
@@ -221,9 +237,7 @@ class Saddle(sheraf.Model):
 def test_nullok_and_noneok_say_which_empty_keys_are_indexed(db):
     with sheraf.connection():
         for value in ("", None, "brown"):
-            Saddle.create(
-                label=value, label_with_empty=value, label_with_none=value
-            )
+            Saddle.create(label=value, label_with_empty=value, label_with_none=value)
         for value in (0, None, 5):
             Saddle.create(weight=value, weight_with_none=value)
         keys = {name: set(dict(Saddle._tree(name).items())) for name in Saddle.indexes}
@@ -302,7 +316,9 @@ def test_the_primary_key_cannot_change(db):
     with sheraf.connection():
         george = Cowboy.create()
         george.id = george.id
-        with pytest.raises(sheraf.SherafException, match="primary index and cannot be edited"):
+        with pytest.raises(
+            sheraf.SherafException, match="primary index and cannot be edited"
+        ):
             george.id = "00000000-0000-0000-0000-000000000000"
         with pytest.raises(sheraf.UniqueIndexException, match="already used"):
             Cowboy.create(id=george.id)
@@ -318,9 +334,13 @@ class Stone(sheraf.Model):
 def test_a_key_an_index_cannot_hold_writes_nothing(db):
     with sheraf.connection(commit=True):
         ruby = Stone.create(name="Ruby", weight=3, carats=5)
-        with pytest.raises(TypeError, match="The index 'weight' cannot hold the key 'heavy'"):
+        with pytest.raises(
+            TypeError, match="The index 'weight' cannot hold the key 'heavy'"
+        ):
             Stone.create(name="Diamond", weight="heavy")
-        with pytest.raises(TypeError, match="The index 'carats' cannot hold the key None"):
+        with pytest.raises(
+            TypeError, match="The index 'carats' cannot hold the key None"
+        ):
             ruby.carats = None
         assert ruby.carats == 5
 
@@ -362,7 +382,9 @@ def test_a_new_index_is_out_of_date_until_rebuilt(db):
     Mount = define_mount(name={"unique": True}, size={})
     with sheraf.connection(commit=True):
         assert sorted(Mount.outdated_indexes()) == ["name", "size"]
-        with pytest.warns(IndexationWarning, match=r"Mount.name is a new index .* out of date"):
+        with pytest.warns(
+            IndexationWarning, match=r"Mount.name is a new index .* out of date"
+        ):
             assert Mount.read(name="Polly") == polly
         # Queries stay right, by reading every instance.
         with warnings.catch_warnings():
@@ -413,7 +435,10 @@ def test_a_rebuild_in_chunks_with_a_callback(db):
         assert sum(len(bucket) for bucket in Mount._tree("size").values()) == 4
     with sheraf.connection(commit=True):
         Mount.index_table_rebuild(
-            "size", reset=False, start=4, callback=lambda position, mount: seen.append(mount)
+            "size",
+            reset=False,
+            start=4,
+            callback=lambda position, mount: seen.append(mount),
         )
     with sheraf.connection():
         assert len(seen) == 6
@@ -531,7 +556,11 @@ def test_two_transactions_filing_different_keys_both_commit(database):
     assert results == {"first": "committed", "second": "committed"}
     with database.connection():
         assert Cowboy.count() == 3
-        assert {c.email for c in Cowboy.all()} == {"", "george@abitbol.com", "peter@abitbol.com"}
+        assert {c.email for c in Cowboy.all()} == {
+            "",
+            "george@abitbol.com",
+            "peter@abitbol.com",
+        }
         assert Cowboy.read(email="peter@abitbol.com").name == "Peter"
 
 

@@ -38,7 +38,9 @@ def test_identifier_stays_readable_after_the_connection_closed(db):
 
 def test_unknown_id_raises_model_object_not_found(db):
     with sheraf.connection():
-        with pytest.raises(sheraf.ModelObjectNotFoundException, match="Id 'nope' not found in Cowboy"):
+        with pytest.raises(
+            sheraf.ModelObjectNotFoundException, match="Id 'nope' not found in Cowboy"
+        ):
             Cowboy.read("nope")
         with pytest.raises(sheraf.ModelObjectNotFoundException):
             list(Cowboy.read_these(["nope"]))
@@ -47,15 +49,32 @@ def test_unknown_id_raises_model_object_not_found(db):
 @pytest.mark.parametrize(
     "attribute, value, error, message",
     [
-        ("gunskill", "abc", ValueError, "Cowboy.gunskill (IntegerAttribute) cannot hold 'abc'"),
+        (
+            "gunskill",
+            "abc",
+            ValueError,
+            "Cowboy.gunskill (IntegerAttribute) cannot hold 'abc'",
+        ),
         ("gunskill", 3.5, ValueError, "not a whole number"),
         ("gunskill", [1], TypeError, "an integer is needed, not list"),
-        ("accuracy", "much", ValueError, "Cowboy.accuracy (FloatAttribute) cannot hold 'much'"),
-        ("alive", "yes", TypeError, "Cowboy.alive (BooleanAttribute) cannot hold 'yes'"),
+        (
+            "accuracy",
+            "much",
+            ValueError,
+            "Cowboy.accuracy (FloatAttribute) cannot hold 'much'",
+        ),
+        (
+            "alive",
+            "yes",
+            TypeError,
+            "Cowboy.alive (BooleanAttribute) cannot hold 'yes'",
+        ),
         ("name", {"first": "G"}, TypeError, "Cowboy.name (StringAttribute)"),
     ],
 )
-def test_a_value_an_attribute_cannot_hold_writes_nothing(db, attribute, value, error, message):
+def test_a_value_an_attribute_cannot_hold_writes_nothing(
+    db, attribute, value, error, message
+):
     with sheraf.connection(commit=True):
         with pytest.raises(error) as info:
             Cowboy.create(**{"name": "Bad", attribute: value})
@@ -75,7 +94,12 @@ def test_a_value_an_attribute_cannot_hold_writes_nothing(db, attribute, value, e
 def test_conversions_of_values_attributes_can_hold(db):
     with sheraf.connection():
         cowboy = Cowboy.create(gunskill="12", accuracy=1, alive=0, name=42)
-        assert (cowboy.gunskill, cowboy.accuracy, cowboy.alive, cowboy.name) == (12, 1.0, False, "42")
+        assert (cowboy.gunskill, cowboy.accuracy, cowboy.alive, cowboy.name) == (
+            12,
+            1.0,
+            False,
+            "42",
+        )
 
 
 def test_unknown_attributes_are_refused(db):
@@ -116,7 +140,9 @@ def test_read_these_and_all(db):
 
 
 def test_models_need_a_connection(db):
-    with pytest.raises(sheraf.NotConnectedException, match="Cowboy needs an open connection"):
+    with pytest.raises(
+        sheraf.NotConnectedException, match="Cowboy needs an open connection"
+    ):
         Cowboy.create()
 
 

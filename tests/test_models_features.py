@@ -48,7 +48,10 @@ def test_model_variants_and_their_identifiers(db):
         assert dated.creation_datetime() is None
     with sheraf.connection():
         dated = Cowboy.read(dated.id)
-        assert dated.creation_datetime() is not None and dated.last_update_datetime() is not None
+        assert (
+            dated.creation_datetime() is not None
+            and dated.last_update_datetime() is not None
+        )
         assert Compact.read(compact.id).name == "George"
 
 
@@ -77,10 +80,17 @@ def test_an_automodel_names_its_table_after_its_class(db):
 
 def test_copy(db):
     with sheraf.connection():
-        george = Cowboy.create(name="George", age=50, horse={"name": "Jolly"}, email="g@a.com")
+        george = Cowboy.create(
+            name="George", age=50, horse={"name": "Jolly"}, email="g@a.com"
+        )
         copy = george.copy(email="copy@a.com")
         assert copy != george and copy.id != george.id
-        assert (copy.name, copy.age, copy.horse.name, copy.email) == ("George", 50, "Jolly", "copy@a.com")
+        assert (copy.name, copy.age, copy.horse.name, copy.email) == (
+            "George",
+            50,
+            "Jolly",
+            "copy@a.com",
+        )
         copy.horse.name = "Polly"
         assert george.horse.name == "Jolly"
 
@@ -88,7 +98,10 @@ def test_copy(db):
 def test_models_are_used_as_dictionaries(db):
     with sheraf.connection():
         horse = Horse.create(name="Jolly", age=3)
-        assert list(horse.keys()) == ["name", "age"] and list(horse.values()) == ["Jolly", 3]
+        assert list(horse.keys()) == ["name", "age"] and list(horse.values()) == [
+            "Jolly",
+            3,
+        ]
         assert dict(horse.items()) == dict(horse) == {"name": "Jolly", "age": 3}
         assert horse["name"] == "Jolly" and "age" in horse and "color" not in horse
         horse["age"] = 4
@@ -118,14 +131,18 @@ def test_edit(db):
 def test_bad_input_writes_nothing_and_the_transaction_goes_on(db):
     with sheraf.connection(commit=True):
         george = Cowboy.create(name="George", email="g@a.com")
-        with pytest.raises(ValueError, match=r"Horse.age \(IntegerAttribute\) cannot hold 'old'"):
+        with pytest.raises(
+            ValueError, match=r"Horse.age \(IntegerAttribute\) cannot hold 'old'"
+        ):
             george.update(name="Peter", age=51, horse={"name": "Polly", "age": "old"})
         assert (george.name, george.age, george.horse.name) == ("George", 0, "")
         with pytest.raises(sheraf.UniqueIndexException):
             Cowboy.create(name="Other", email="g@a.com")
-        with pytest.raises(TypeError, match=r"Cowboy.age \(IntegerAttribute\) cannot hold \[50\]"):
+        with pytest.raises(
+            TypeError, match=r"Cowboy.age \(IntegerAttribute\) cannot hold \[50\]"
+        ):
             george.age = [50]
-        steven = Cowboy.create(name="Steven")
+        Cowboy.create(name="Steven")
     with sheraf.connection():
         assert sorted(cowboy.name for cowboy in Cowboy.all()) == ["George", "Steven"]
         assert Cowboy.read(george.id).age == 0
@@ -139,14 +156,19 @@ def test_equality_and_hashing_by_table_and_identifier(db):
         again = Cowboy.read(george.id)
         assert again == george and again is not george and hash(again) == hash(george)
         assert george != peter and george != tag and len({george, again, peter}) == 2
-        assert Horse.create(name="J") == Horse.create(name="J") != Horse.create(name="K")
+        assert (
+            Horse.create(name="J") == Horse.create(name="J") != Horse.create(name="K")
+        )
 
 
 def test_repr(db):
     with sheraf.connection():
         george = Cowboy.create(name="George")
         assert repr(george) == f"<Cowboy id={george.id}>"
-        assert repr(Horse.create(name="Jolly Jumper", age=12)) == "<Horse name='Jolly Jumper' age=12>"
+        assert (
+            repr(Horse.create(name="Jolly Jumper", age=12))
+            == "<Horse name='Jolly Jumper' age=12>"
+        )
         assert repr(Horse.create()) == "<Horse>"
         assert len(repr(Horse.create(name="x" * 100))) < 60
 

@@ -17,8 +17,12 @@ def test_the_tutorial_on_collections(db):
         surnames = sheraf.ListAttribute(persistent_type=sheraf.types.SmallList)
         horse_breeds = sheraf.DictAttribute(persistent_type=sheraf.types.LargeDict)
         favorite_numbers = sheraf.SetAttribute()
-        animal_breeds = sheraf.SmallDictAttribute(sheraf.SmallDictAttribute(sheraf.StringAttribute()))
-        dice_results = sheraf.LargeDictAttribute(sheraf.SmallListAttribute(sheraf.IntegerAttribute()))
+        animal_breeds = sheraf.SmallDictAttribute(
+            sheraf.SmallDictAttribute(sheraf.StringAttribute())
+        )
+        dice_results = sheraf.LargeDictAttribute(
+            sheraf.SmallListAttribute(sheraf.IntegerAttribute())
+        )
 
     with sheraf.connection(commit=True):
         george = Cowboy.create(
@@ -51,32 +55,44 @@ def test_the_tutorial_on_typed_attributes_refuses_to_truncate(db):
 
 
 def test_the_tutorial_on_models_and_keys(db):
-    class StringAttributesCowboy(sheraf.NamedAttributesModel, sheraf.UUIDIndexedModel, sheraf.IndexedModel):
+    class StringAttributesCowboy(
+        sheraf.NamedAttributesModel, sheraf.UUIDIndexedModel, sheraf.IndexedModel
+    ):
         table = "string_attributes_cowboys"
         name = sheraf.StringAttribute()
         email = sheraf.StringAttribute()
 
-    class IntAttributesCowboy(sheraf.IntAttributesModel, sheraf.UUIDIndexedModel, sheraf.IndexedModel):
+    class IntAttributesCowboy(
+        sheraf.IntAttributesModel, sheraf.UUIDIndexedModel, sheraf.IndexedModel
+    ):
         table = "int_attributes_cowboys"
         name = sheraf.StringAttribute()
         email = sheraf.StringAttribute()
 
     with sheraf.connection(commit=True):
-        george = StringAttributesCowboy.create(name="George", email="george@abitbol.com")
+        george = StringAttributesCowboy.create(
+            name="George", email="george@abitbol.com"
+        )
         peter = IntAttributesCowboy.create(name="Peter", email="peter@sheraf.com")
 
-    class StringAttributesCowboy(sheraf.NamedAttributesModel, sheraf.UUIDIndexedModel, sheraf.IndexedModel):
+    class StringAttributesCowboy(
+        sheraf.NamedAttributesModel, sheraf.UUIDIndexedModel, sheraf.IndexedModel
+    ):
         table = "string_attributes_cowboys"
         name = sheraf.StringAttribute()
         awesome_email = sheraf.StringAttribute(key="email")
 
-    class IntAttributesCowboy(sheraf.IntAttributesModel, sheraf.UUIDIndexedModel, sheraf.IndexedModel):
+    class IntAttributesCowboy(
+        sheraf.IntAttributesModel, sheraf.UUIDIndexedModel, sheraf.IndexedModel
+    ):
         table = "int_attributes_cowboys"
         email = sheraf.StringAttribute(key=1)
         name = sheraf.StringAttribute(key=0)
 
     with sheraf.connection():
-        assert StringAttributesCowboy.read(george.id).awesome_email == "george@abitbol.com"
+        assert (
+            StringAttributesCowboy.read(george.id).awesome_email == "george@abitbol.com"
+        )
         assert IntAttributesCowboy.read(peter.id).email == "peter@sheraf.com"
 
 
@@ -126,7 +142,9 @@ def test_the_inline_model_references(db):
         name = sheraf.SimpleAttribute()
         gun = sheraf.InlineModelAttribute(Gun)
         guns = sheraf.LargeDictAttribute(sheraf.InlineModelAttribute(Gun))
-        horse = sheraf.InlineModelAttribute(sheraf.InlineModel(name=sheraf.SimpleAttribute()))
+        horse = sheraf.InlineModelAttribute(
+            sheraf.InlineModel(name=sheraf.SimpleAttribute())
+        )
 
     with sheraf.connection(commit=True):
         george = Cowboy.create(
@@ -156,7 +174,7 @@ def test_the_indexed_model_attribute(db):
     with sheraf.connection(commit=True):
         george = Cowboy.create(name="George Abitbol")
         jolly = george.horses.create(name="Jolly Jumper", breed="mustang", age=15)
-        polly = george.horses.create(name="Polly Pumper", breed="shetland", age=20)
+        george.horses.create(name="Polly Pumper", breed="shetland", age=20)
         assert george.horses.read("Jolly Jumper").breed == "mustang"
         assert george.horses.get(age=20).name == "Polly Pumper"
         assert george.horses.count() == 2
@@ -188,7 +206,15 @@ def test_update_and_assign(db):
         assert george.name == "*incognito*"
     with sheraf.connection(commit=True):
         assert george.horse.name == "Jolly Jumper"
-        assert len(george.assign(name="George Abitbol", arms=[{"name": "Superarm 1"}, {"name": "Superarm 2"}]).arms) == 2
+        assert (
+            len(
+                george.assign(
+                    name="George Abitbol",
+                    arms=[{"name": "Superarm 1"}, {"name": "Superarm 2"}],
+                ).arms
+            )
+            == 2
+        )
     with sheraf.connection():
         assert george.arms[0].name == "Superarm 1"
 
@@ -222,9 +248,17 @@ def test_the_list_of_blobs(db):
     with sheraf.connection():
         george = Cowboy.create(
             name="George Abitbol",
-            faxes=[sheraf.Blob.create(filename="peter1.txt", data=b"Can you give me my pin's back please?")],
+            faxes=[
+                sheraf.Blob.create(
+                    filename="peter1.txt", data=b"Can you give me my pin's back please?"
+                )
+            ],
         )
-        george.faxes.append(sheraf.Blob.create(filename="peter2.txt", data=b"Hey! Did you receive my last fax?"))
+        george.faxes.append(
+            sheraf.Blob.create(
+                filename="peter2.txt", data=b"Hey! Did you receive my last fax?"
+            )
+        )
         assert "peter1.txt" == george.faxes[0].original_name
         assert b"fax" in george.faxes[1].data
 
@@ -265,7 +299,9 @@ def test_the_indexed_lists_and_sets(db):
         other_colors = sheraf.SetAttribute(sheraf.StringAttribute()).index()
 
     with sheraf.connection():
-        george = Cowboy.create(favorite_colors=["red", "green", "blue"], other_colors={"red"})
+        george = Cowboy.create(
+            favorite_colors=["red", "green", "blue"], other_colors={"red"}
+        )
         assert george in Cowboy.search(favorite_colors="red")
         assert george in Cowboy.search(favorite_colors="blue")
         assert george not in Cowboy.search(favorite_colors="yellow")

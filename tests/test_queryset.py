@@ -23,9 +23,15 @@ class Cowboy(sheraf.IntOrderedNamedAttributesModel):
 def cowboys(db):
     with sheraf.connection(commit=True):
         people = [
-            Cowboy.create(name="Peter", age=30, email="peter@x.com", town="Dodge", size=180),
-            Cowboy.create(name="Steven", age=30, email="steven@x.com", town="Tucson", size=175),
-            Cowboy.create(name="George", age=50, email="george@x.com", town="Dodge", size=175),
+            Cowboy.create(
+                name="Peter", age=30, email="peter@x.com", town="Dodge", size=180
+            ),
+            Cowboy.create(
+                name="Steven", age=30, email="steven@x.com", town="Tucson", size=175
+            ),
+            Cowboy.create(
+                name="George", age=50, email="george@x.com", town="Dodge", size=175
+            ),
             Cowboy.create(name="", age=20, town="Tucson", size=170, nickname="The Kid"),
             Cowboy.create(name=None, age=None, town=None, size=None),
         ]
@@ -59,7 +65,11 @@ def test_filter_by_indexed_and_plain_attributes(cowboys):
 def test_filter_by_predicates(cowboys):
     peter, steven, george, kid, nobody = cowboys
     with sheraf.connection():
-        assert Cowboy.filter(lambda c: c.size and c.size > 172) == [peter, steven, george]
+        assert Cowboy.filter(lambda c: c.size and c.size > 172) == [
+            peter,
+            steven,
+            george,
+        ]
         assert Cowboy.filter(lambda c: c.size and c.size > 172, age=30).filter(
             lambda c: c.town == "Tucson"
         ) == [steven]
@@ -88,7 +98,9 @@ def test_filter_twice(cowboys):
         assert Cowboy.filter(age=30).filter(age=30).count() == 2
         with pytest.raises(sheraf.InvalidFilterException, match="appeared twice"):
             Cowboy.filter(age=30).filter(age=40)
-        with pytest.raises(sheraf.InvalidFilterException, match="Cowboy has no attribute horse"):
+        with pytest.raises(
+            sheraf.InvalidFilterException, match="Cowboy has no attribute horse"
+        ):
             Cowboy.filter(horse="Jolly")
 
 
@@ -174,9 +186,13 @@ def test_an_indexed_order_and_a_sort_agree(db):
         for _ in range(300):
             text = rnd.choice(["", None, "a", "b", "c", "d"])
             number = rnd.choice([None, 0, -3, 4, 7])
-            Twin.create(indexed=text, plain=text, indexed_number=number, plain_number=number)
+            Twin.create(
+                indexed=text, plain=text, indexed_number=number, plain_number=number
+            )
         for direction in (sheraf.ASC, sheraf.DESC):
-            assert ids(Twin.order(indexed=direction)) == ids(Twin.order(plain=direction))
+            assert ids(Twin.order(indexed=direction)) == ids(
+                Twin.order(plain=direction)
+            )
             assert ids(Twin.order(indexed_number=direction)) == ids(
                 Twin.order(plain_number=direction)
             )
@@ -192,7 +208,13 @@ def test_order_by_another_index(cowboys):
     peter, steven, george, kid, nobody = cowboys
     with sheraf.connection():
         assert Cowboy.all("email") == [george, peter, steven, kid, nobody]
-        assert Cowboy.all("email").order(sheraf.DESC) == [steven, peter, george, kid, nobody]
+        assert Cowboy.all("email").order(sheraf.DESC) == [
+            steven,
+            peter,
+            george,
+            kid,
+            nobody,
+        ]
         with pytest.raises(sheraf.InvalidIndexException):
             Cowboy.all("horse")
 
@@ -360,7 +382,7 @@ def test_an_order_on_an_indexed_attribute_streams_from_the_index(herd):
     (first, loaded) = loads(
         lambda: Cowboy.order(name=sheraf.DESC)[:10], read=lambda q: [c.name for c in q]
     )
-    everyone, _ = loads(lambda: Cowboy.all(), read=lambda q: sorted((c.name for c in q)))
+    everyone, _ = loads(lambda: Cowboy.all(), read=lambda q: sorted(c.name for c in q))
     assert first == everyone[::-1][:10]
     assert loaded < 60
 
@@ -382,7 +404,9 @@ def test_an_order_on_a_large_filter_streams_and_a_small_one_sorts(herd):
     assert first == dodge[:5]
     assert loaded < 60
 
-    thirty = loads(lambda: Cowboy.filter(age=30), read=lambda q: sorted(c.name for c in q))[0]
+    thirty = loads(
+        lambda: Cowboy.filter(age=30), read=lambda q: sorted(c.name for c in q)
+    )[0]
     first, loaded = loads(
         lambda: Cowboy.filter(age=30).order(name=sheraf.ASC)[:5],
         read=lambda q: [c.name for c in q],
@@ -395,8 +419,12 @@ def test_counting_an_indexed_filter_reads_no_instance(herd):
     count, loaded = loads(lambda: Cowboy.filter(town="Dodge"), read=len)
     indexed_count, indexed_loads = loads(lambda: Cowboy.filter(age=42), read=len)
     everyone, everyone_loads = loads(lambda: Cowboy.all(), read=len)
-    dodge, _ = loads(lambda: Cowboy.all(), read=lambda q: sum(c.town == "Dodge" for c in q))
-    forty_two, _ = loads(lambda: Cowboy.all(), read=lambda q: sum(c.age == 42 for c in q))
+    dodge, _ = loads(
+        lambda: Cowboy.all(), read=lambda q: sum(c.town == "Dodge" for c in q)
+    )
+    forty_two, _ = loads(
+        lambda: Cowboy.all(), read=lambda q: sum(c.age == 42 for c in q)
+    )
     assert (count, indexed_count, everyone) == (dodge, forty_two, 3000)
     assert loaded > 3000
     assert indexed_loads < 10

@@ -87,7 +87,9 @@ def test_processes_opening_a_new_database_at_once_all_succeed(pg_uri, round_):
 
 def test_the_libpq_scheme_is_refused_with_the_right_one_named(pg_database):
     uri = relstorage_uri(pg_database).replace("postgres://", "postgresql://", 1)
-    with pytest.raises(sheraf.exceptions.InvalidURIException, match=r"'postgresql'.*postgres,"):
+    with pytest.raises(
+        sheraf.exceptions.InvalidURIException, match=r"'postgresql'.*postgres,"
+    ):
         sheraf.Database(uri)
 
 
@@ -120,7 +122,9 @@ def test_two_gunicorn_instances_on_one_database_count_every_increment(pg_uri, tm
         for number, preload in enumerate([False, True]):
             data_dir = tmp_path / f"machine{number}"
             data_dir.mkdir()
-            saloons.append(Saloon(str(data_dir), workers=2, preload=preload, database_uri=pg_uri))
+            saloons.append(
+                Saloon(str(data_dir), workers=2, preload=preload, database_uri=pg_uri)
+            )
         first, second = saloons
         status, cowboy = request(first.url, "POST", "/api/cowboys", {"name": "George"})
         assert status == 201, cowboy
@@ -140,8 +144,15 @@ def test_two_gunicorn_instances_on_one_database_count_every_increment(pg_uri, tm
             statuses = results[saloon.url]
             assert statuses.count(200) == 100, (Counter(statuses), saloon.log()[-3000:])
         for saloon in saloons:
-            assert request(saloon.url, "GET", f"/api/cowboys/{cowboy['id']}")[1]["gunskill"] == 200
-        assert second.log().count("opened database 'unnamed' again") == 2  # the preloaded one
+            assert (
+                request(saloon.url, "GET", f"/api/cowboys/{cowboy['id']}")[1][
+                    "gunskill"
+                ]
+                == 200
+            )
+        assert (
+            second.log().count("opened database 'unnamed' again") == 2
+        )  # the preloaded one
         for saloon in saloons:
             assert "Traceback" not in saloon.log(), saloon.log()[-3000:]
     finally:

@@ -29,7 +29,6 @@ import pytest
 from tests.saloon_load import call
 from tests.saloon_load import hire
 from tests.saloon_load import proc_figures
-from tests.saloon_load import saloon_factory  # noqa: F401 - a fixture
 from tests.saloon_load import wait_for_workers
 from tests.saloon_load import worker_pids
 from tests.saloon_load import worker_states
@@ -70,7 +69,9 @@ def drive(url, mix, total, concurrency, first=0):
 
     def one(number):
         if not hasattr(local, "connection"):
-            local.connection = http.client.HTTPConnection(url.split("//", 1)[1], timeout=60)
+            local.connection = http.client.HTTPConnection(
+                url.split("//", 1)[1], timeout=60
+            )
             with lock:
                 connections.append(local.connection)
         method, path = mix(number)
@@ -139,9 +140,13 @@ def soak(saloon, requests=REQUESTS, concurrency=CONCURRENCY, warmup=WARMUP):
     after = measure(saloon, pids)
 
     practices = sum(
-        1 for _, path, r in warm + results if path.endswith("/practice") and r.status == 200
+        1
+        for _, path, r in warm + results
+        if path.endswith("/practice") and r.status == 200
     )
-    gunskills = sum(cowboy["gunskill"] for cowboy in call(saloon.url, "GET", "/api/cowboys").body)
+    gunskills = sum(
+        cowboy["gunskill"] for cowboy in call(saloon.url, "GET", "/api/cowboys").body
+    )
     latencies = sorted(r.latency for _, _, r in results)
     return {
         "requests": requests,
@@ -196,7 +201,9 @@ def test_20000_requests_at_200_connections_leave_nothing_behind(saloon_factory):
     log = saloon.log()
 
     assert figures["statuses"] == {200: REQUESTS}, report(figures)
-    assert figures["practices"] == figures["gunskills"]  # no update lost, none counted twice
+    assert (
+        figures["practices"] == figures["gunskills"]
+    )  # no update lost, none counted twice
     assert figures["workers_after"] == figures["workers_before"]  # none restarted
     assert figures["samples"] > 10
     assert figures["most_open"] <= figures["pool_size"]
@@ -212,7 +219,9 @@ def test_20000_requests_at_200_connections_leave_nothing_behind(saloon_factory):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=REQUESTS)
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -229,9 +238,17 @@ def main(argv=None):
         finally:
             saloon.stop()
     if args.json:
-        print(json.dumps({**figures, "statuses": dict(figures["statuses"]),
-                          "workers_before": sorted(figures["workers_before"]),
-                          "workers_after": sorted(figures["workers_after"])}, default=str))
+        print(
+            json.dumps(
+                {
+                    **figures,
+                    "statuses": dict(figures["statuses"]),
+                    "workers_before": sorted(figures["workers_before"]),
+                    "workers_after": sorted(figures["workers_after"]),
+                },
+                default=str,
+            )
+        )
     else:
         print(report(figures))
     return 0

@@ -66,7 +66,9 @@ def test_attempt_commit_false_aborts(db):
     with sheraf.connection(commit=True):
         counter = Counter.create()
     with sheraf.connection():
-        sheraf.attempt(lambda: setattr(Counter.read(counter.id), "value", 5), commit=lambda: False)
+        sheraf.attempt(
+            lambda: setattr(Counter.read(counter.id), "value", 5), commit=lambda: False
+        )
     with sheraf.connection():
         assert Counter.read(counter.id).value == 0
 

@@ -14,7 +14,9 @@ def create_temp_directory():
     """A new temporary folder, which file attributes now use; return it and
     the folder they used before."""
     persistent_dir = tempfile.mkdtemp(prefix="sheraf-")
-    old = sheraf.attributes.files.set_files_root_dir(os.path.join(persistent_dir, "files"))
+    old = sheraf.attributes.files.set_files_root_dir(
+        os.path.join(persistent_dir, "files")
+    )
     return persistent_dir, old
 
 
@@ -35,7 +37,9 @@ def stop_zeo_server(process, silent=False):
     """Stop and reap the server; unless ``silent``, say if it had already
     stopped."""
     if not sheraf.servers.stop_zeo_server(process) and not silent:
-        print(f"The ZEO server {process.pid} had already stopped ({process.returncode}).")
+        print(
+            f"The ZEO server {process.pid} had already stopped ({process.returncode})."
+        )
 
 
 def open_at_once(uri, processes=8):
@@ -44,7 +48,10 @@ def open_at_once(uri, processes=8):
     exception."""
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(processes), context.Queue()
-    children = [context.Process(target=_open, args=(uri, barrier, results)) for _ in range(processes)]
+    children = [
+        context.Process(target=_open, args=(uri, barrier, results))
+        for _ in range(processes)
+    ]
     for child in children:
         child.start()
     outcomes = [results.get(timeout=120) for _ in children]

@@ -51,7 +51,9 @@ def hire(name):
     try:
         return Cowboy.create(name=name.strip())
     except sheraf.UniqueIndexException:
-        raise HTTPError("409 Conflict", f"There is already a cowboy named {name!r}.") from None
+        raise HTTPError(
+            "409 Conflict", f"There is already a cowboy named {name!r}."
+        ) from None
 
 
 def practice(cowboy_id):
@@ -86,7 +88,7 @@ def index_page(environ):
     rows = "".join(
         f"<li>{html.escape(cowboy.name)}: gunskill {cowboy.gunskill} "
         f'<form method="post" action="/cowboys/{cowboy.id}/practice" style="display:inline">'
-        f'<button>Practice</button></form></li>'
+        f"<button>Practice</button></form></li>"
         for cowboy in Cowboy.order(name=sheraf.ASC)
     )
     page = (
@@ -134,7 +136,9 @@ def saloon(environ, start_response):
         body, content_type = result.encode(), "text/html; charset=utf-8"
     else:
         body, content_type = json.dumps(result).encode(), "application/json"
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    start_response(
+        status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 

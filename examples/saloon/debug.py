@@ -29,7 +29,9 @@ def signed(start_response):
     """``start_response``, adding the ``X-Saloon-Worker`` header."""
 
     def start_signed_response(status, headers, exc_info=None):
-        return start_response(status, [*headers, ("X-Saloon-Worker", str(os.getpid()))], exc_info)
+        return start_response(
+            status, [*headers, ("X-Saloon-Worker", str(os.getpid()))], exc_info
+        )
 
     return start_signed_response
 
@@ -52,7 +54,8 @@ def state(environ, start_response):
     }
     payload = json.dumps(body).encode()
     start_response(
-        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+        "200 OK",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
     )
     return [payload]
 
@@ -62,7 +65,9 @@ def duel(environ, winner, loser, read_cowboy):
     winner, loser = read_cowboy(winner), read_cowboy(loser)
     winner.gunskill += 1
     loser.gunskill -= 1
-    seconds = float(parse_qs(environ.get("QUERY_STRING", "")).get("hang_in_commit", ["0"])[0])
+    seconds = float(
+        parse_qs(environ.get("QUERY_STRING", "")).get("hang_in_commit", ["0"])[0]
+    )
     if seconds:
         manager = sheraf.Database.current_connection().transaction_manager
         manager.get().join(_HangAfterVote(manager, seconds))
@@ -83,7 +88,11 @@ class _HangAfterVote:
 
     def tpc_vote(self, transaction):
         if self.seconds >= 1:
-            print(f"saloon debug: worker {os.getpid()} holds the commit lock", file=sys.stderr, flush=True)
+            print(
+                f"saloon debug: worker {os.getpid()} holds the commit lock",
+                file=sys.stderr,
+                flush=True,
+            )
         time.sleep(self.seconds)
 
     def abort(self, transaction):

@@ -41,37 +41,64 @@ class Saloon:
     alone, on that database."""
 
     def __init__(
-        self, data_dir, port=None, workers=2, worker_class="gevent", preload=False, log_path=None, database_uri=None
+        self,
+        data_dir,
+        port=None,
+        workers=2,
+        worker_class="gevent",
+        preload=False,
+        log_path=None,
+        database_uri=None,
     ):
         self.data_dir = data_dir
-        self.zeo, self.zeo_port = start_zeo_server(data_dir) if database_uri is None else (None, None)
+        self.zeo, self.zeo_port = (
+            start_zeo_server(data_dir) if database_uri is None else (None, None)
+        )
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or os.path.join(data_dir, "gunicorn.log")
         command = [
-            sys.executable, "-m", "gunicorn",
-            "-c", "python:sheraf.green.gunicorn",
-            "--worker-class", worker_class,
-            "--workers", str(workers),
-            "--bind", f"127.0.0.1:{self.port}",
-            "--worker-connections", "1000",
-            "--graceful-timeout", "10",
-            "--log-level", "info",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:sheraf.green.gunicorn",
+            "--worker-class",
+            worker_class,
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--worker-connections",
+            "1000",
+            "--graceful-timeout",
+            "10",
+            "--log-level",
+            "info",
         ]
         command += ["--preload"] if preload else []
         if int(gunicorn.__version__.split(".")[0]) >= 27:
-            command += ["--no-control-socket"]  # one shared path for all instances otherwise
+            command += [
+                "--no-control-socket"
+            ]  # one shared path for all instances otherwise
         command += ["examples.saloon.app:application"]
         # How long a request waits for the ZEO server to come back, or to answer.
         zeo_options = os.environ.get("SALOON_ZEO_OPTIONS", "wait_timeout=5")
-        environment = dict(os.environ, SALOON_DATABASE=f"zeo://127.0.0.1:{self.zeo_port}?{zeo_options}")
+        environment = dict(
+            os.environ, SALOON_DATABASE=f"zeo://127.0.0.1:{self.zeo_port}?{zeo_options}"
+        )
         if database_uri is not None:
             environment["SALOON_DATABASE"] = database_uri
         try:
             with open(self.log_path, "ab") as log:
                 self.gunicorn = subprocess.Popen(
-                    command, cwd=PROJECT, env=environment, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    command,
+                    cwd=PROJECT,
+                    env=environment,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             self._wait_until_serving(timeout=60)
         except BaseException:
@@ -82,14 +109,18 @@ class Saloon:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.gunicorn.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.gunicorn.returncode}):\n{self.log()[-3000:]}")
+                raise RuntimeError(
+                    f"gunicorn exited ({self.gunicorn.returncode}):\n{self.log()[-3000:]}"
+                )
             try:
                 if request(self.url, "GET", "/health", timeout=1)[0] == 200:
                     return
             except OSError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not serve within {timeout} s:\n{self.log()[-3000:]}")
+        raise RuntimeError(
+            f"gunicorn did not serve within {timeout} s:\n{self.log()[-3000:]}"
+        )
 
     def log(self):
         with open(self.log_path, errors="replace") as log:
@@ -101,7 +132,9 @@ class Saloon:
         code = None
         gunicorn = getattr(self, "gunicorn", None)
         if gunicorn is not None and gunicorn.poll() is None:
-            if self.zeo is not None and self.zeo.poll() is None:  # a test may have killed it
+            if (
+                self.zeo is not None and self.zeo.poll() is None
+            ):  # a test may have killed it
                 os.kill(self.zeo.pid, signal.SIGCONT)
             gunicorn.terminate()
             try:
@@ -130,7 +163,9 @@ def exchange(connection, method, path, body=None):
 def request(url, method, path, body=None, timeout=30, connection=None):
     """``(status, decoded JSON or text)`` of one request, on a new connection
     unless one is given."""
-    conn = connection or http.client.HTTPConnection(url.split("//", 1)[1], timeout=timeout)
+    conn = connection or http.client.HTTPConnection(
+        url.split("//", 1)[1], timeout=timeout
+    )
     try:
         response, data = exchange(conn, method, path, body)
         return response.status, data
@@ -165,7 +200,9 @@ def smoke(saloon, requests, concurrency):
     """Practice one cowboy ``requests`` times, ``concurrency`` at a time,
     and check that every practice was counted. Return a report line and
     whether it passed."""
-    status, cowboy = request(saloon.url, "POST", "/api/cowboys", {"name": f"Smoke {time.time()}"})
+    status, cowboy = request(
+        saloon.url, "POST", "/api/cowboys", {"name": f"Smoke {time.time()}"}
+    )
     assert status == 201, (status, cowboy)
     path = f"/api/cowboys/{cowboy['id']}/practice"
     statuses, seconds = drive(saloon.url, "POST", path, requests, concurrency)
@@ -181,15 +218,30 @@ def smoke(saloon, requests, concurrency):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="folder of the ZEO server's data (a temporary one by default)")
-    parser.add_argument("--database", help="a database URI for the workers, instead of a ZEO server of its own")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", help="folder of the ZEO server's data (a temporary one by default)"
+    )
+    parser.add_argument(
+        "--database",
+        help="a database URI for the workers, instead of a ZEO server of its own",
+    )
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (8000)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--preload", action="store_true", help="import the app in gunicorn's master")
-    parser.add_argument("--smoke", action="store_true", help="drive a bounded load, then stop")
-    parser.add_argument("--requests", type=int, default=2000, help="smoke requests (2000)")
-    parser.add_argument("--concurrency", type=int, default=20, help="smoke concurrency (20)")
+    parser.add_argument(
+        "--preload", action="store_true", help="import the app in gunicorn's master"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="drive a bounded load, then stop"
+    )
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="smoke requests (2000)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=20, help="smoke concurrency (20)"
+    )
     args = parser.parse_args(argv)
 
     data_dir = args.data or tempfile.mkdtemp(prefix="saloon-")
@@ -205,7 +257,11 @@ def main(argv=None):
     )
     passed = True
     try:
-        where = f"ZEO on 127.0.0.1:{saloon.zeo_port}, data in {data_dir}" if saloon.zeo else "on --database"
+        where = (
+            f"ZEO on 127.0.0.1:{saloon.zeo_port}, data in {data_dir}"
+            if saloon.zeo
+            else "on --database"
+        )
         print(f"The saloon is open at {saloon.url} ({where}).", flush=True)
         if args.smoke:
             report, passed = smoke(saloon, args.requests, args.concurrency)
@@ -218,7 +274,9 @@ def main(argv=None):
         pass
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+            signal.signal(
+                signum, signal.SIG_IGN
+            )  # a second Ctrl-C must not cut the stop short
         saloon.stop()
         if args.data is None:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -10,7 +10,17 @@ from sheraf.attributes.index import Index
 from sheraf.types.smalldict import SmallDict
 
 _MISSING = object()
-_IMMUTABLE_DEFAULTS = (type(None), bool, int, float, complex, str, bytes, tuple, frozenset)
+_IMMUTABLE_DEFAULTS = (
+    type(None),
+    bool,
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+    tuple,
+    frozenset,
+)
 
 
 def set_read_memoization(should_memoize_read):
@@ -227,7 +237,13 @@ class Attribute:
         return f"{model.__class__.__name__}.{self.name} ({self.__class__.__name__})"
 
     def update(
-        self, old_value, new_value, addition=True, edition=True, deletion=False, replacement=False
+        self,
+        old_value,
+        new_value,
+        addition=True,
+        edition=True,
+        deletion=False,
+        replacement=False,
     ):
         """The value that :meth:`~sheraf.models.base.BaseModel.edit` writes:
         collections and models merge ``new_value`` into ``old_value``

@@ -99,13 +99,17 @@ class BlobAttribute(InlineModelAttribute):
             return self.model.create(data=bytes(value)).mapping
         if isinstance(value, Mapping):
             return self.model.create(**value).mapping
-        if hasattr(value, "filename") and (hasattr(value, "stream") or hasattr(value, "data")):
+        if hasattr(value, "filename") and (
+            hasattr(value, "stream") or hasattr(value, "data")
+        ):
             return self.model.create(
                 data=getattr(value, "data", None),
                 stream=getattr(value, "stream", None),
                 filename=value.filename,
             ).mapping
-        raise TypeError(f"a Blob, bytes or a file is needed, not {type(value).__name__}")
+        raise TypeError(
+            f"a Blob, bytes or a file is needed, not {type(value).__name__}"
+        )
 
     def deserialize(self, raw):
         if not raw:

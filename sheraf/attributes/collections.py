@@ -96,7 +96,9 @@ class _SequenceAttribute(CollectionAttribute):
 
     def _items_of(self, value):
         if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
-            raise TypeError(f"a collection of items is needed, not {type(value).__name__}")
+            raise TypeError(
+                f"a collection of items is needed, not {type(value).__name__}"
+            )
         return value
 
     def _serialized_items(self, value):
@@ -134,14 +136,22 @@ class ListAttribute(_SequenceAttribute):
     empty = list
 
     def update(
-        self, old_value, new_value, addition=True, edition=True, deletion=False, replacement=False
+        self,
+        old_value,
+        new_value,
+        addition=True,
+        edition=True,
+        deletion=False,
+        replacement=False,
     ):
         """Edit the items both lists have, append those beyond the end of
         ``old_value`` on ``addition``, and remove those beyond the end of
         ``new_value`` on ``deletion``."""
         new_items = list(self._items_of(new_value or ()))
         if edition or replacement:
-            for position, (current, wanted) in enumerate(zip(list(old_value), new_items)):
+            for position, (current, wanted) in enumerate(
+                zip(list(old_value), new_items, strict=False)
+            ):
                 updated = self.attribute.update(
                     current, wanted, addition, edition, deletion, replacement
                 )
@@ -189,7 +199,13 @@ class SetAttribute(_SequenceAttribute):
     empty = set
 
     def update(
-        self, old_value, new_value, addition=True, edition=True, deletion=False, replacement=False
+        self,
+        old_value,
+        new_value,
+        addition=True,
+        edition=True,
+        deletion=False,
+        replacement=False,
     ):
         """Add the items of ``new_value`` on ``addition``, and remove those
         it has not on ``deletion``."""
@@ -233,7 +249,8 @@ class DictAttribute(CollectionAttribute):
 
     def _serialized_items(self, value):
         return {
-            key: self._serialize_item(item, f"key {key!r}") for key, item in self._pairs_of(value)
+            key: self._serialize_item(item, f"key {key!r}")
+            for key, item in self._pairs_of(value)
         }
 
     def index_keys(self, view):
@@ -243,7 +260,13 @@ class DictAttribute(CollectionAttribute):
         return {value}
 
     def update(
-        self, old_value, new_value, addition=True, edition=True, deletion=False, replacement=False
+        self,
+        old_value,
+        new_value,
+        addition=True,
+        edition=True,
+        deletion=False,
+        replacement=False,
     ):
         """Edit the values of the keys both have, add the keys of
         ``new_value`` on ``addition``, and remove those it has not on

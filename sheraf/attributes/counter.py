@@ -39,7 +39,11 @@ class CounterAttribute(Attribute):
     def serialize(self, value):
         if isinstance(value, Counter):
             return value.value
-        if value is None or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if (
+            value is None
+            or isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+        ):
             raise TypeError(f"a number is needed, not {type(value).__name__}")
         return value
 

@@ -101,7 +101,9 @@ class FileAttribute(Attribute):
 
     def __set_name__(self, owner, name):
         super().__set_name__(owner, name)
-        self._folder = os.path.join(getattr(owner, "table", None) or owner.__name__, name)
+        self._folder = os.path.join(
+            getattr(owner, "table", None) or owner.__name__, name
+        )
 
     def serialize(self, value):
         if value is None:
@@ -111,9 +113,13 @@ class FileAttribute(Attribute):
         elif isinstance(value, Mapping):
             value = self.file_object_class(**value)
         elif not isinstance(value, FileObject):
-            raise TypeError(f"a file, a dict or bytes is needed, not {type(value).__name__}")
+            raise TypeError(
+                f"a file, a dict or bytes is needed, not {type(value).__name__}"
+            )
         if not isinstance(value.stream, (bytes, bytearray)):
-            raise TypeError(f"the content of a file must be bytes, not {type(value.stream).__name__}")
+            raise TypeError(
+                f"the content of a file must be bytes, not {type(value.stream).__name__}"
+            )
         name = uuid.uuid4().hex + (f".{value.extension}" if value.extension else "")
         return _UnwrittenFile(os.path.join(self._folder, name), bytes(value.stream))
 

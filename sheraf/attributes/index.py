@@ -150,7 +150,9 @@ class Index:
         """Replace attribute names by the attributes of the model."""
         if not self.attributes:
             raise AttributeError(f"Index {self.key!r} indexes no attribute.")
-        self.attributes = [self._resolve(a, attributes_by_name) for a in self.attributes]
+        self.attributes = [
+            self._resolve(a, attributes_by_name) for a in self.attributes
+        ]
         self._grouped_funcs = [
             ([self._resolve(a, attributes_by_name) for a in group], func)
             for group, func in self._grouped_funcs
@@ -200,7 +202,9 @@ class Index:
                 keys.update(self._default_func(model, value))
         for group, func in self._grouped_funcs:
             if all(attribute.is_created(model) for attribute in group):
-                keys.update(func(model, *(attribute.read(model) for attribute in group)))
+                keys.update(
+                    func(model, *(attribute.read(model) for attribute in group))
+                )
         return {key for key in keys if self.keeps(key)}
 
     def search_keys(self, model_class, value):
@@ -260,5 +264,6 @@ def _required_arguments(func):
     return sum(
         1
         for p in parameters
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and p.default is p.empty
     )

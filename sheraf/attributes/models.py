@@ -29,7 +29,6 @@ from sheraf.exceptions import SherafException
 from sheraf.models.base import BaseModel
 from sheraf.models.base import BaseModelMetaclass
 from sheraf.models.base import created_values
-from sheraf.models.indexation import BaseIndexedModel
 from sheraf.models.indexation import IndexedModel
 
 
@@ -63,7 +62,13 @@ def find_model(reference, module=None):
 
 
 def edit_or_replace(
-    self, old_value, new_value, addition=True, edition=True, deletion=False, replacement=False
+    self,
+    old_value,
+    new_value,
+    addition=True,
+    edition=True,
+    deletion=False,
+    replacement=False,
 ):
     """The ``update`` of attributes that hold one instance: a dictionary
     edits the instance in place, unless ``replacement``; anything else
@@ -150,7 +155,9 @@ class ModelAttribute(ModelReferences, Attribute):
         models = self.models
         if isinstance(value, BaseModel):
             if not isinstance(value, models):
-                raise TypeError(f"a {self._names()} is needed, not a {type(value).__name__}")
+                raise TypeError(
+                    f"a {self._names()} is needed, not a {type(value).__name__}"
+                )
             return self._reference(value)
         if isinstance(value, Mapping):
             return self._reference(self.model.create(**value))
@@ -239,7 +246,11 @@ class ReverseModelAttribute(ModelReferences, Attribute):
                 "of them, to be the reverse of a ReverseModelAttribute."
             )
         index = next(
-            (i for i in getattr(model, "indexes", {}).values() if attribute in i.attributes),
+            (
+                i
+                for i in getattr(model, "indexes", {}).values()
+                if attribute in i.attributes
+            ),
             None,
         )
         if attribute is None or index is None:
@@ -265,18 +276,26 @@ class ReverseModelAttribute(ModelReferences, Attribute):
     def serialize(self, value):
         if value is None:
             return []
-        if isinstance(value, BaseModel) or not hasattr(value, "__iter__") or isinstance(value, str):
+        if (
+            isinstance(value, BaseModel)
+            or not hasattr(value, "__iter__")
+            or isinstance(value, str)
+        ):
             value = [value]
         referents = []
         for item in value:
             if isinstance(item, self.model):
                 referents.append(item)
             elif isinstance(item, BaseModel):
-                raise TypeError(f"a {self.model.__name__} is needed, not a {type(item).__name__}")
+                raise TypeError(
+                    f"a {self.model.__name__} is needed, not a {type(item).__name__}"
+                )
             elif self.model.exists(item):
                 referents.append(self.model.read(item))
             else:
-                raise ValueError(f"no {self.model.__name__} has the identifier {item!r}")
+                raise ValueError(
+                    f"no {self.model.__name__} has the identifier {item!r}"
+                )
         return referents
 
     def write_raw(self, model, raw):
@@ -350,7 +369,9 @@ class InlineModelAttribute(ModelReferences, Attribute):
             return self.model.create(**value).mapping
         if isinstance(value, self.model):
             return value.copy().mapping
-        raise TypeError(f"a {self.model.__name__} or a dict is needed, not {type(value).__name__}")
+        raise TypeError(
+            f"a {self.model.__name__} or a dict is needed, not {type(value).__name__}"
+        )
 
     def deserialize(self, raw):
         if raw is None:
@@ -410,7 +431,9 @@ class IndexedModelAttribute(ModelReferences, Attribute):
             elif isinstance(item, Mapping):
                 yield item
             else:
-                raise TypeError(f"a {self.model.__name__} or a dict is needed, not {item!r}")
+                raise TypeError(
+                    f"a {self.model.__name__} or a dict is needed, not {item!r}"
+                )
 
     def serialize(self, value):
         root = self.model._new_index_root()
@@ -424,7 +447,13 @@ class IndexedModelAttribute(ModelReferences, Attribute):
         return self._bound(raw)
 
     def update(
-        self, old_value, new_value, addition=True, edition=True, deletion=False, replacement=False
+        self,
+        old_value,
+        new_value,
+        addition=True,
+        edition=True,
+        deletion=False,
+        replacement=False,
     ):
         """Edit the instances whose identifiers ``new_value`` gives, create
         the others on ``addition``, and delete those it does not name on

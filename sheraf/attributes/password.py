@@ -90,7 +90,9 @@ def verify(clear, hashed):
     if not hashed.startswith(f"${SCHEME}$"):
         return _verify_crypt(clear, hashed)
     _, _, settings, salt, digest = hashed.split("$")
-    cost = {name: int(value) for name, value in (s.split("=") for s in settings.split(","))}
+    cost = {
+        name: int(value) for name, value in (s.split("=") for s in settings.split(","))
+    }
     expected = base64.b64decode(digest)
     return hmac.compare_digest(_scrypt(clear, base64.b64decode(salt), **cost), expected)
 

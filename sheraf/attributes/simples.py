@@ -57,7 +57,9 @@ class IntegerAttribute(Attribute):
         try:
             return operator.index(value)
         except TypeError:
-            raise TypeError(f"an integer is needed, not {type(value).__name__}") from None
+            raise TypeError(
+                f"an integer is needed, not {type(value).__name__}"
+            ) from None
 
 
 class FloatAttribute(Attribute):
@@ -97,7 +99,9 @@ class StringAttribute(Attribute):
                 return value.decode("utf-8")
             except UnicodeDecodeError:
                 raise ValueError("bytes that are not UTF-8 text") from None
-        if isinstance(value, (numbers.Number, uuid.UUID)) and not isinstance(value, bool):
+        if isinstance(value, (numbers.Number, uuid.UUID)) and not isinstance(
+            value, bool
+        ):
             return str(value)
         raise TypeError(f"a string is needed, not {type(value).__name__}")
 

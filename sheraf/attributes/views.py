@@ -206,7 +206,9 @@ class DictView(CollectionView, MutableMapping):
 
     def values(self, *bounds, **named_bounds):
         deserialize = self._item.deserialize
-        return (deserialize(raw) for raw in self.mapping.values(*bounds, **named_bounds))
+        return (
+            deserialize(raw) for raw in self.mapping.values(*bounds, **named_bounds)
+        )
 
     def items(self, *bounds, **named_bounds):
         deserialize = self._item.deserialize
@@ -217,7 +219,9 @@ class DictView(CollectionView, MutableMapping):
 
     def update(self, other=(), **values):
         pairs = other.items() if isinstance(other, Mapping) else other
-        raws = {key: self._serialize(value) for key, value in dict(pairs, **values).items()}
+        raws = {
+            key: self._serialize(value) for key, value in dict(pairs, **values).items()
+        }
         self._change(lambda items: items.update(raws))
 
     def clear(self):

@@ -40,7 +40,9 @@ def post_worker_init(worker):
             database.close()
             continue
         database.reset()
-        worker.log.info("Worker %s opened database %r again.", worker.pid, database.name)
+        worker.log.info(
+            "Worker %s opened database %r again.", worker.pid, database.name
+        )
 
 
 def worker_exit(server, worker):

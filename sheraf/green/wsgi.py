@@ -56,7 +56,9 @@ class ConnectionMiddleware:
                 for nb_attempt in range(self.attempts):
                     body.seek(0)
                     try:
-                        status, headers, chunks = self._run(dict(environ, **{"wsgi.input": body}))
+                        status, headers, chunks = self._run(
+                            dict(environ, **{"wsgi.input": body})
+                        )
                     except ConflictError as exc:
                         if nb_attempt == self.attempts - 1:
                             return _unavailable(
@@ -120,6 +122,10 @@ def _unavailable(start_response, message, exc):
     body = f"503 Service Unavailable: {message} Try again later.\n".encode()
     start_response(
         "503 Service Unavailable",
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))), ("Retry-After", "1")],
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Retry-After", "1"),
+        ],
     )
     return [body]

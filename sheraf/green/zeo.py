@@ -52,11 +52,20 @@ class GreenClientRunner(BoundedWaits, ClientRunner):
     ):
         self.response_timeout = response_timeout
         self.set_options(
-            addrs, client, cache, storage_key, read_only, timeout, disconnect_poll, **kwargs
+            addrs,
+            client,
+            cache,
+            storage_key,
+            read_only,
+            timeout,
+            disconnect_poll,
+            **kwargs,
         )
         loop = hub_event_loop()
         # Set up in the loop's greenlet, which also wakes the loop up.
-        run_coroutine_threadsafe(self.apply_co(self.setup_delegation, loop), loop).result()
+        run_coroutine_threadsafe(
+            self.apply_co(self.setup_delegation, loop), loop
+        ).result()
 
 
 class _SlotReleasingSelector(selectors.BaseSelector):

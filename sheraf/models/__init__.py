@@ -30,7 +30,9 @@ class IntIndexedModel:
     """Identifiers are random 64-bit integers."""
 
     MAX_INT = sys.maxsize
-    id = IntegerAttribute(default=lambda m: random.randint(0, m.MAX_INT)).index(primary=True)
+    id = IntegerAttribute(default=lambda m: random.randint(0, m.MAX_INT)).index(
+        primary=True
+    )
 
 
 class IntOrderedIndexedModel:
@@ -41,15 +43,21 @@ class IntOrderedIndexedModel:
     id = IntegerAttribute(default=lambda m: m.count()).index(primary=True)
 
 
-class IntIndexedNamedAttributesModel(NamedAttributesModel, IntIndexedModel, IndexedModel):
+class IntIndexedNamedAttributesModel(
+    NamedAttributesModel, IntIndexedModel, IndexedModel
+):
     """Integer identifiers, named attributes."""
 
 
-class IntOrderedNamedAttributesModel(NamedAttributesModel, IntOrderedIndexedModel, IndexedModel):
+class IntOrderedNamedAttributesModel(
+    NamedAttributesModel, IntOrderedIndexedModel, IndexedModel
+):
     """Integer identifiers counting from 0, named attributes."""
 
 
-class UUIDIndexedNamedAttributesModel(NamedAttributesModel, UUIDIndexedModel, IndexedModel):
+class UUIDIndexedNamedAttributesModel(
+    NamedAttributesModel, UUIDIndexedModel, IndexedModel
+):
     """UUID identifiers, named attributes."""
 
 
@@ -83,7 +91,9 @@ class AutoModelMetaclass(IndexedModelMetaclass):
 
 
 def _snake_case(name):
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name))
+    words = re.sub(
+        r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    )
     return words.lower()
 
 

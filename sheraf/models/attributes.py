@@ -27,7 +27,9 @@ class DatedNamedAttributesModel(NamedAttributesModel):
     """Named attributes, plus the creation date and the date of the last
     committed change."""
 
-    _creation = SimpleAttribute(default=lambda: datetime.datetime.now().timestamp(), lazy=False)
+    _creation = SimpleAttribute(
+        default=lambda: datetime.datetime.now().timestamp(), lazy=False
+    )
 
     def creation_datetime(self):
         """When :meth:`create` was called, ``None`` before the first commit."""

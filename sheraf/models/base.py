@@ -62,7 +62,9 @@ class DeletedRecord:
         self.description = description
 
     def _refuse(self, *args, **kwargs):
-        raise AttributeError(f"Cannot access attributes of {self.description}: it was deleted.")
+        raise AttributeError(
+            f"Cannot access attributes of {self.description}: it was deleted."
+        )
 
     get = __getitem__ = __setitem__ = __delitem__ = __contains__ = pop = _refuse
 
@@ -182,7 +184,9 @@ class BaseModel(metaclass=BaseModelMetaclass):
         afters = []
         for name, attribute in self.attributes.items():
             if attribute.cb_deletion:
-                afters += _call_callbacks(attribute.cb_deletion, self, old=getattr(self, name))
+                afters += _call_callbacks(
+                    attribute.cb_deletion, self, old=getattr(self, name)
+                )
         for attribute in self.attributes.values():
             if attribute.written_after_creation:
                 attribute.delete(self)
@@ -319,7 +323,9 @@ class BaseModel(metaclass=BaseModelMetaclass):
                 except (TypeError, ValueError) as error:
                     if getattr(error, "label", None):
                         raise  # it names an attribute already
-                    raise cannot_hold(attribute.label(self), new_value, error) from error
+                    raise cannot_hold(
+                        attribute.label(self), new_value, error
+                    ) from error
                 if updated is not old_value or not attribute.is_created(self):
                     self.set_attribute(name, updated)
         return self

@@ -59,9 +59,13 @@ class BaseIndexedModelMetaclass(BaseModelMetaclass):
         for attribute in klass.attributes.values():
             for index in attribute.indexes.values():
                 index.key = index.key or attribute.name
-            attribute.indexes = {index.key: index for index in attribute.indexes.values()}
+            attribute.indexes = {
+                index.key: index for index in attribute.indexes.values()
+            }
             indexes.update(
-                (key, index) for key, index in attribute.indexes.items() if not index.in_model_body
+                (key, index)
+                for key, index in attribute.indexes.items()
+                if not index.in_model_body
             )
         for owner in reversed(klass.__mro__):
             for member_name, member in vars(owner).items():
@@ -94,7 +98,9 @@ class BaseIndexedModelMetaclass(BaseModelMetaclass):
                 f"{' and '.join(map(repr, primaries))}."
             )
         klass._primary_key = primaries[0] if primaries else None
-        klass._primary_attribute = indexes[primaries[0]].attributes[0] if primaries else None
+        klass._primary_attribute = (
+            indexes[primaries[0]].attributes[0] if primaries else None
+        )
         # What reading an instance by its identifier memoizes, kept out of
         # the class's descriptors for the hot path.
         primary = klass._primary_attribute
@@ -251,13 +257,17 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         index, values = cls._check_args(args, kwargs)
         if index.unique:
             return (cls.read(**{index.key: value}) for value in values)
-        return itertools.chain.from_iterable(cls._find(index, value) for value in values)
+        return itertools.chain.from_iterable(
+            cls._find(index, value) for value in values
+        )
 
     @classmethod
     def read_these_valid(cls, *args, **kwargs):
         """Like :meth:`read_these`, skipping unknown identifiers."""
         index, values = cls._check_args(args, kwargs)
-        return itertools.chain.from_iterable(cls._find(index, value) for value in values)
+        return itertools.chain.from_iterable(
+            cls._find(index, value) for value in values
+        )
 
     @classmethod
     def exists(cls, *args, **kwargs):
@@ -387,7 +397,9 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             raise
         identifier = self.raw_identifier
         for index, tree in trees.items():
-            _unfile(tree, index, old_keys[index] - new_keys[index], self.mapping, identifier)
+            _unfile(
+                tree, index, old_keys[index] - new_keys[index], self.mapping, identifier
+            )
             _file(tree, index, added[index], self.mapping, identifier)
 
     def _delete_record(self):
@@ -397,7 +409,9 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             for index in self.indexes.values():
                 tree = root.data.get(index.key)
                 if tree is not None:
-                    _unfile(tree, index, index.index_keys(self), self.mapping, identifier)
+                    _unfile(
+                        tree, index, index.index_keys(self), self.mapping, identifier
+                    )
             _length(root, self.primary_key()).change(-1)
         super()._delete_record()
 
@@ -413,7 +427,9 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
     # Index maintenance.
 
     @classmethod
-    def index_table_rebuild(cls, *index_names, callback=None, reset=True, start=None, end=None):
+    def index_table_rebuild(
+        cls, *index_names, callback=None, reset=True, start=None, end=None
+    ):
         """Build the indexes ``index_names`` (all but the primary one by
         default) from the instances of the table: needed when an index is
         added to a table that already holds instances (see
@@ -434,9 +450,13 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         untouched.
         """
         root = cls._index_root(create=True)
-        indexes = [cls._index(name) for name in index_names] or list(cls.indexes.values())
+        indexes = [cls._index(name) for name in index_names] or list(
+            cls.indexes.values()
+        )
         trees = {
-            index: _tree_to_rebuild(root, index, reset) for index in indexes if not index.primary
+            index: _tree_to_rebuild(root, index, reset)
+            for index in indexes
+            if not index.primary
         }
         records = itertools.islice(cls._tree(cls.primary_key()).items(), start, end)
         for position, (identifier, record) in enumerate(records):

@@ -26,5 +26,9 @@ class InlineModel(NamedAttributesModel):
         if not attributes:
             return super().__new__(cls)
         qualname = f"{cls.__qualname__}({', '.join(attributes)})"
-        namespace = {**attributes, "__module__": cls.__module__, "__qualname__": qualname}
+        namespace = {
+            **attributes,
+            "__module__": cls.__module__,
+            "__qualname__": qualname,
+        }
         return type(cls)(cls.__name__, (cls,), namespace)

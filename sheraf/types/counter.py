@@ -157,6 +157,6 @@ for _name, _operation in {
     setattr(Counter, f"__r{_name}__", _reflected(_operation))
     if _name not in ("add", "sub"):
         setattr(Counter, f"__i{_name}__", _set_by(_operation))
-setattr(Counter, "__divmod__", _forward(divmod))
-setattr(Counter, "__rdivmod__", _reflected(divmod))
+Counter.__divmod__ = _forward(divmod)
+Counter.__rdivmod__ = _reflected(divmod)
 del _name, _operation

@@ -51,7 +51,11 @@ class LargeList(IOBTree):
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self))
             if step == 1:
-                return list(IOBTree.values(self, min=start, max=stop - 1)) if start < stop else []
+                return (
+                    list(IOBTree.values(self, min=start, max=stop - 1))
+                    if start < stop
+                    else []
+                )
             return [IOBTree.__getitem__(self, i) for i in range(start, stop, step)]
         return IOBTree.__getitem__(self, self._position(index))
 
@@ -105,7 +109,9 @@ class LargeList(IOBTree):
     def __eq__(self, other):
         if not isinstance(other, (list, LargeList)):
             return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return len(self) == len(other) and all(
+            a == b for a, b in zip(self, other, strict=False)
+        )
 
     __hash__ = IOBTree.__hash__
 
