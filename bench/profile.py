@@ -7,12 +7,15 @@
 the benchmark runs it, with cProfile on during its measured part only; or
 ``http_read``: the saloon's WSGI application answering ``GET
 /api/cowboys/<id>`` against a ZEO server, in this process, without
-gunicorn. It prints the functions with the most time of their own.
+gunicorn; or ``http_raw_read``: the same endpoint written on raw ZODB
+(see :mod:`bench.http_app`). It prints the functions with the most time of
+their own.
 """
 
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import shutil
@@ -20,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import sheraf
 from bench.plan import PROFILES
 from bench.plan import WORKLOADS
 from bench.plan import commands
@@ -71,27 +75,38 @@ def profile_workload(key, sizes, work_dir):
     return timer.profiler, ops
 
 
-def profile_http_read(work_dir):
-    """The profile of the saloon's application answering ``GET
-    /api/cowboys/<id>``, and the number of requests."""
+#: The HTTP profiles: the endpoint of :mod:`bench.http_app` each one reads,
+#: and the path that creates the object it reads.
+HTTP_PROFILES = {
+    "http_read": ("/api/cowboys", "/api/cowboys/{}"),
+    "http_raw_read": ("/raw/cowboys", "/raw/cowboys/{}"),
+}
+
+
+def profile_http(key, work_dir):
+    """The profile of :mod:`bench.http_app` (the saloon and the bench's
+    endpoints) answering the read endpoint of the HTTP profile ``key``,
+    and the number of requests."""
     from sheraf.servers import start_zeo_server
     from sheraf.servers import stop_zeo_server
 
+    create_path, read_path = HTTP_PROFILES[key]
     process, port = start_zeo_server(work_dir)
     os.environ["SALOON_DATABASE"] = f"zeo://127.0.0.1:{port}"
     try:
-        from examples.saloon import app
+        from bench import http_app
 
-        body = app.application(
-            _environ("POST", "/api/cowboys", b'{"name": "Profiled"}'), _ignore
+        body = http_app.application(
+            _environ("POST", create_path, b'{"name": "Profiled"}'), _ignore
         )
-        cowboy_id = body[0].split(b'"id": "')[1].split(b'"')[0].decode()
+        path = read_path.format(json.loads(body[0])["id"])
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(HTTP_READS):
-            app.application(_environ("GET", f"/api/cowboys/{cowboy_id}"), _ignore)
+            http_app.application(_environ("GET", path), _ignore)
         profiler.disable()
-        app.database.close()
+        http_app.raw_database.close()
+        sheraf.Database.get().close()
     finally:
         stop_zeo_server(process)
     return profiler, HTTP_READS
@@ -159,7 +174,7 @@ def _short(filename):
 
 
 def main(argv=None):
-    keys = [w.key for w in WORKLOADS] + ["http_read"]
+    keys = [w.key for w in WORKLOADS] + list(HTTP_PROFILES)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -171,8 +186,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     work_dir = tempfile.mkdtemp(prefix="sheraf-profile-")
     try:
-        if args.workload == "http_read":
-            profiler, ops = profile_http_read(work_dir)
+        if args.workload in HTTP_PROFILES:
+            profiler, ops = profile_http(args.workload, work_dir)
         else:
             profiler, ops = profile_workload(
                 args.workload, PROFILES[args.profile], work_dir
