@@ -85,7 +85,10 @@ def test_commit_decorator_and_plain_commit(db):
         sheraf.commit()
     with sheraf.connection():
         assert Counter.read(counter.id).value == 8
-    with pytest.raises(sheraf.NotConnectedException, match="has none open"):
+    with pytest.raises(
+        sheraf.NotConnectedException,
+        match=r"sheraf.commit\(\) needs an open connection",
+    ):
         sheraf.commit()
 
 
