@@ -54,7 +54,7 @@ def _raise_as_disconnected(exc):
     if isinstance(exc, Disconnected):
         raise exc
     raise Disconnected(
-        f"The ZEO client is not connected to its server: {exc or 'disconnected'}."
+        f"The ZEO client is not connected to its server: {str(exc) or 'disconnected'}."
     ) from exc
 
 
