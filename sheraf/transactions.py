@@ -174,30 +174,24 @@ class Attempt:
         attempts = self.attempts
         now = time.perf_counter()
         total_time = now - self.started
-        line = f"Attempt {self.index + 1} of {attempts.number} failed after {total_time:.5f} s"
         extra = {
             "attempt": self.index + 1,
             "exception": exc,
             "total_time": total_time,
             "stack": True,  # Sentry: show the whole stack
         }
+        line = (
+            f"{attempts.name or 'The unit of work'}: attempt {self.index + 1} of "
+            f"{attempts.number} failed after {total_time:.5f} s"
+        )
         if self.commit_started is not None:
-            commit_time = now - self.commit_started
-            extra["commit_time"] = commit_time
+            extra["commit_time"] = commit_time = now - self.commit_started
             line += f" ({commit_time:.5f} s of it committing)"
-        attempts.history.append(f"{line}: {exc!r}\n")
+        line += f" with {exc!r}"
+        attempts.history.append(line + "\n")
         exc.extra_info = "".join(attempts.history)
         if attempts.log_exceptions:
-            logger.warning(
-                "%s%s failed with %r (attempt %d of %d)",
-                attempts.name or "A unit of work",
-                "" if self.index == attempts.number - 1 else ", trying again",
-                exc,
-                self.index + 1,
-                attempts.number,
-                exc_info=exc,
-                extra=extra,
-            )
+            logger.warning("%s", line, exc_info=exc, extra=extra)
 
 
 class RetryLane:
