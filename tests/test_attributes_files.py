@@ -48,7 +48,7 @@ def test_a_blob_attribute_stores_binary_content(db):
             "txt",
         )
         assert (
-            str(fax) == "fax.txt" and repr(fax) == "<Blob filename='fax.txt'>" and fax
+            str(fax) == "fax.txt" and repr(fax) == '<Blob filename="fax.txt">' and fax
         )
         with fax.open() as file:
             assert file.read(5) == b"Hello"
@@ -136,7 +136,7 @@ def test_a_copy_has_its_own_file(db, files_root):
     with sheraf.connection(commit=True):
         george = Cowboy.create(portrait={"stream": b"me", "extension": "txt"})
         copy = george.copy()
-        assert copy.portrait.relative_path != george.portrait.relative_path
+        assert copy.portrait.relative_path() != george.portrait.relative_path()
         assert copy.portrait == george.portrait
 
 
