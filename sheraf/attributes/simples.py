@@ -66,7 +66,12 @@ class TypedAttribute(Attribute):
     def serialize(self, value):
         if value is None or type(value) is self.type:
             return value
-        return self.type(value)
+        try:
+            return self.type(value)
+        except (TypeError, ValueError):
+            raise
+        except Exception as error:  # such as decimal.InvalidOperation
+            raise ValueError(f"not a {self.type.__name__}: {error!r}") from error
 
 
 class IntegerAttribute(TypedAttribute):
