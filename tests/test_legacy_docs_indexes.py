@@ -23,7 +23,6 @@ class Rider(sheraf.Model):
     email = DomainAttribute().index()
 
 
-@pytest.mark.xfail(strict=True, reason="a single key is taken as a collection")
 def test_an_attribute_subclass_indexes_by_its_own_keys(db):
     with sheraf.connection():
         george = Rider.create(email="George@Abitbol.com")
@@ -49,7 +48,6 @@ class Horse(sheraf.Model):
         return {name} if for_sale else {}
 
 
-@pytest.mark.xfail(strict=True, reason="the search keys go through the attributes")
 def test_an_index_over_two_attributes_files_only_what_its_function_says(db):
     with sheraf.connection(commit=True):
         jolly = Horse.create(name="Jolly", for_sale=True, breed="mustang")
@@ -78,7 +76,6 @@ def test_search_on_an_attribute_with_no_index_compares_values(db):
         assert list(Horse.search(breed="mustang", on_sale="Jolly")) == [jolly]
 
 
-@pytest.mark.xfail(strict=True, reason="attributes have no index_keys_func")
 def test_functions_declared_on_an_attributes_own_index(db):
     class Mule(sheraf.Model):
         table = "legacy_docs_mules"
@@ -106,7 +103,6 @@ def test_functions_declared_on_an_attributes_own_index(db):
         assert list(Mule.search(name="Franky")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="attributes have no has_primary_index")
 def test_an_attribute_says_whether_it_holds_the_primary_index(db):
     class Mule(sheraf.Model):
         table = "legacy_docs_primary_mules"
@@ -122,7 +118,6 @@ def test_an_attribute_says_whether_it_holds_the_primary_index(db):
     assert Donkey.name.has_primary_index
 
 
-@pytest.mark.xfail(strict=True, reason="attributes have no index_keys_func")
 def test_an_index_function_on_an_attribute_with_no_index_is_refused():
     with pytest.raises(AttributeError, match="StringAttribute has no index"):
 
