@@ -31,3 +31,41 @@ def test_the_message_of_a_failed_read_follows_its_template(db):
     with sheraf.connection():
         assert not Saddle.exists("nope")
     assert str(SaddleNotFound(Saddle, "x", "maker")) == "no Saddle with maker='x'"
+
+
+class Pony(sheraf.AttributeModel):
+    name = sheraf.StringAttribute().index(primary=True)
+    coat = sheraf.StringAttribute()
+
+
+class Rancher(sheraf.Model):
+    table = "legacy_docs_ranchers"
+    ponies = sheraf.IndexedModelAttribute(Pony).index()
+
+
+def test_an_indexed_model_attribute_files_its_owner_under_its_identifiers(db):
+    with sheraf.connection(commit=True):
+        george = Rancher.create(ponies=[{"name": "Jolly"}, {"name": "Polly"}])
+        peter = Rancher.create()
+        assert george.index_keys("ponies") == {"Jolly", "Polly"}
+        assert peter.index_keys("ponies") == set()
+    with sheraf.connection():
+        jolly = george.ponies.read("Jolly")
+        assert list(Rancher.search(ponies="Jolly")) == [george]
+        assert list(Rancher.search(ponies=jolly)) == [george]
+        assert list(Rancher.search(ponies="Superpony")) == []
+
+
+@pytest.mark.xfail(strict=True, reason="the owner is not reindexed")
+def test_an_owner_follows_the_instances_created_and_deleted_in_its_table(db):
+    with sheraf.connection(commit=True):
+        george = Rancher.create()
+        jolly = george.ponies.create(name="Jolly")
+        george.ponies.create(name="Polly")
+    with sheraf.connection(commit=True):
+        assert list(Rancher.search(ponies="Polly")) == [george]
+        Rancher.read(george.id).ponies.read("Jolly").delete()
+    with sheraf.connection():
+        assert list(Rancher.search(ponies=jolly)) == []
+        assert Rancher.read(george.id).index_keys("ponies") == {"Polly"}
+        assert list(Rancher.search(ponies="Polly")) == [george]
