@@ -53,3 +53,68 @@ def test_models_with_no_table_share_the_one_table_of_06(db):
         assert set(table["id"]) == {george.id, weed.id}
         assert list(Tumbleweed.search(size=3)) == [weed]
         assert Drifter.read(george.id).first_name == "George"
+
+
+class Bounty(sheraf.Model):
+    table = "legacy_docs_bounties"
+    database_name = "legacy_docs_sheriff_office"
+    outlaw = sheraf.StringAttribute().index()
+    reward = sheraf.IntegerAttribute()
+
+
+@pytest.fixture
+def two_file_databases(tmp_path):
+    default = sheraf.Database(f"file://{tmp_path}/Data.fs")
+    office = sheraf.Database(
+        f"file://{tmp_path}/Office.fs",
+        db_args={"database_name": "legacy_docs_sheriff_office"},
+    )
+    yield default, office
+    office.close()
+    default.close()
+
+
+def write_in_the_default_database(**values):
+    """A row a model without ``database_name`` wrote: where 0.6 users who
+    added one later have their old rows."""
+
+    class Bounty(sheraf.Model):
+        table = "legacy_docs_bounties"
+        outlaw = sheraf.StringAttribute().index()
+        reward = sheraf.IntegerAttribute()
+
+    with sheraf.connection(commit=True):
+        return Bounty.create(**values).id
+
+
+@pytest.mark.xfail(strict=True, reason="a model reads its database_name only")
+def test_a_model_with_a_database_name_still_finds_the_rows_of_the_default_one(
+    two_file_databases,
+):
+    joe = write_in_the_default_database(outlaw="Joe", reward=100)
+    with sheraf.connection(commit=True) as connection:
+        assert Bounty.read(joe).reward == 100
+        assert list(Bounty.search(outlaw="Joe")) == [Bounty.read(joe)]
+        jack = Bounty.create(outlaw="Jack", reward=50)
+        office = connection.get_connection("legacy_docs_sheriff_office").root()
+        assert jack.id in office["legacy_docs_bounties"]["id"]
+        assert joe not in office["legacy_docs_bounties"]["id"]
+        assert Bounty.count() == 2
+        assert {bounty.outlaw for bounty in Bounty.all()} == {"Joe", "Jack"}
+    with sheraf.connection(commit=True) as connection:
+        Bounty.read(joe).delete()
+        assert joe not in connection.root()["legacy_docs_bounties"]["id"]
+        assert [bounty.outlaw for bounty in Bounty.all()] == ["Jack"]
+        assert not Bounty.exists(joe)
+
+
+@pytest.mark.xfail(strict=True, reason="a bare KeyError")
+def test_a_model_whose_database_is_not_open_says_which(db):
+    with sheraf.connection():
+        with pytest.raises(
+            sheraf.exceptions.NoDatabaseConnectionException,
+            match="Bounty.*legacy_docs_sheriff_office",
+        ):
+            Bounty.create(outlaw="Joe")
+        with pytest.raises(sheraf.exceptions.NoDatabaseConnectionException):
+            Bounty.read("nope")
