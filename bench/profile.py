@@ -14,7 +14,6 @@ their own.
 
 import argparse
 import cProfile
-import io
 import json
 import os
 import pstats
@@ -22,6 +21,8 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from werkzeug.test import EnvironBuilder
 
 import sheraf
 from bench.plan import PROFILES
@@ -99,7 +100,7 @@ def profile_http(key, work_dir):
         body = http_app.application(
             _environ("POST", create_path, b'{"name": "Profiled"}'), _ignore
         )
-        path = read_path.format(json.loads(body[0])["id"])
+        path = read_path.format(json.loads(b"".join(body))["id"])
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(HTTP_READS):
@@ -113,12 +114,7 @@ def profile_http(key, work_dir):
 
 
 def _environ(method, path, body=b""):
-    return {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-    }
+    return EnvironBuilder(method=method, path=path, data=body).get_environ()
 
 
 def _ignore(status, headers, exc_info=None):
