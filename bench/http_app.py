@@ -1,13 +1,15 @@
 """The application the bench serves on gunicorn: the saloon
 (:mod:`examples.saloon.app`), and beside it the endpoints the bench
-compares it with.
+compares it with, on Flask as the saloon is, so that only what they do
+with the database differs.
 
 - ``GET /raw/cowboys/<id>``: the saloon's read endpoint written on raw
   ZODB by hand, the limit of the request path: ``DB.open()`` with a new
   transaction manager, the lookup in an OOBTree of
   :class:`persistent.Persistent` records, the same JSON, ``close()`` (a
-  read joins no transaction: there is nothing to abort). Its :class:`ZODB.DB` has the same cooperative ZEO client as
-  sheraf's databases (:func:`sheraf.storages.resolve`), on the same server;
+  read joins no transaction: there is nothing to abort). Its
+  :class:`ZODB.DB` has the same cooperative ZEO client as sheraf's
+  databases (:func:`sheraf.storages.resolve`), on the same server;
 - ``POST /raw/cowboys`` (``{"name": ...}``): files such a record, answers
   its JSON;
 - ``POST /bench/tallies``: creates a :class:`bench.sheraf_api.Tally`;
@@ -18,10 +20,10 @@ compares it with.
 Every other path goes to the saloon.
 """
 
-import json
 import os
 import uuid
 
+import flask
 import persistent
 import transaction
 import ZODB
@@ -55,16 +57,13 @@ def _open_raw_database():
 raw_database = _open_raw_database()
 
 
-def respond(start_response, status, payload):
-    body = json.dumps(payload).encode()
-    start_response(
-        status,
-        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-    )
-    return [body]
+raw = flask.Flask("bench.raw", static_folder=None)
+tallies = flask.Flask("bench.tallies", static_folder=None)
+tallies.config["PROPAGATE_EXCEPTIONS"] = True  # conflicts reach the middleware
 
 
-def raw_read(environ, start_response, cowboy_id):
+@raw.get("/raw/cowboys/<cowboy_id>")
+def raw_read(cowboy_id):
     connection = raw_database.open(transaction_manager=transaction.TransactionManager())
     try:
         table = connection.root().get(RAW_TABLE)
@@ -73,12 +72,13 @@ def raw_read(environ, start_response, cowboy_id):
     finally:
         connection.close()
     if payload is None:
-        return respond(start_response, "404 Not Found", {"error": "No such cowboy."})
-    return respond(start_response, "200 OK", payload)
+        flask.abort(404)
+    return payload
 
 
-def raw_create(environ, start_response):
-    name = json.loads(environ["wsgi.input"].read() or b"{}").get("name", "")
+@raw.post("/raw/cowboys")
+def raw_create():
+    name = flask.request.get_json(force=True).get("name", "")
     manager = transaction.TransactionManager()
     connection = raw_database.open(transaction_manager=manager)
     try:
@@ -92,21 +92,25 @@ def raw_create(environ, start_response):
     finally:
         manager.abort()
         connection.close()
-    return respond(start_response, "201 Created", payload)
+    return payload, 201
 
 
-def tallies(environ, start_response):
-    """The routes of :class:`~bench.sheraf_api.Tally`, in a connection."""
-    method = environ["REQUEST_METHOD"]
-    parts = environ["PATH_INFO"].strip("/").split("/")[2:]
-    if method == "POST" and not parts:
-        return respond(start_response, "201 Created", {"id": Tally.create().id})
-    tally = Tally.read(parts[0])
-    if method == "POST" and parts[1:] == ["cheer"]:
-        tally.cheers.increment(1)
-    return respond(
-        start_response, "200 OK", {"id": tally.id, "cheers": int(tally.cheers)}
-    )
+@tallies.post("/bench/tallies")
+def create_tally():
+    return {"id": Tally.create().id}, 201
+
+
+@tallies.get("/bench/tallies/<tally_id>")
+def read_tally(tally_id):
+    tally = Tally.read(tally_id)
+    return {"id": tally.id, "cheers": int(tally.cheers)}
+
+
+@tallies.post("/bench/tallies/<tally_id>/cheer")
+def cheer(tally_id):
+    tally = Tally.read(tally_id)
+    tally.cheers.increment(1)
+    return {"id": tally.id, "cheers": int(tally.cheers)}
 
 
 tallies_in_connections = ConnectionMiddleware(tallies)
@@ -114,11 +118,8 @@ tallies_in_connections = ConnectionMiddleware(tallies)
 
 def application(environ, start_response):
     path = environ.get("PATH_INFO") or "/"
-    if path.startswith("/raw/cowboys"):
-        parts = path.strip("/").split("/")
-        if len(parts) == 3 and environ["REQUEST_METHOD"] == "GET":
-            return raw_read(environ, start_response, parts[2])
-        return raw_create(environ, start_response)
-    if path.startswith("/bench/tallies"):
+    if path.startswith("/raw/"):
+        return raw(environ, start_response)
+    if path.startswith("/bench/"):
         return tallies_in_connections(environ, start_response)
     return saloon(environ, start_response)

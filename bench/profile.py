@@ -100,11 +100,11 @@ def profile_http(key, work_dir):
         body = http_app.application(
             _environ("POST", create_path, b'{"name": "Profiled"}'), _ignore
         )
-        path = read_path.format(json.loads(b"".join(body))["id"])
+        environ = _environ("GET", read_path.format(json.loads(b"".join(body))["id"]))
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(HTTP_READS):
-            http_app.application(_environ("GET", path), _ignore)
+            http_app.application(dict(environ), _ignore)
         profiler.disable()
         http_app.raw_database.close()
         sheraf.Database.get().close()
@@ -123,7 +123,7 @@ def _ignore(status, headers, exc_info=None):
 
 def hot_spots(profiler, ops, top):
     """As text: the ``top`` functions by time of their own, then the
-    ``top`` functions of this project (sheraf/, examples/) by time spent
+    ``top`` functions of this project (sheraf/, examples/, bench/) by time spent
     in them and in what they call."""
     stats = pstats.Stats(profiler)
     total = stats.total_tt
@@ -140,7 +140,7 @@ def hot_spots(profiler, ops, top):
     ours = [
         row
         for row in rows
-        if row[3].rsplit("(", 1)[1].startswith(("sheraf/", "examples/"))
+        if row[3].rsplit("(", 1)[1].startswith(("sheraf/", "examples/", "bench/"))
     ]
     lines = [
         f"{total / ops * 1e6:.1f} µs per operation under the profiler, {ops} operations"
