@@ -277,14 +277,7 @@ def render(run):
         _versions(run["implementations"]),
         f"sheraf 0.6.0: {run['reference_note']}",
     )
-    lines += [
-        "| workload | clock | "
-        + " | ".join(NAMES[name] for name in names)
-        + " | "
-        + " | ".join(f"{NAMES[a]} / {NAMES[b]}" for a, b in pairs)
-        + " |",
-        "|---|---|" + "--:|" * (len(names) + len(pairs)),
-    ]
+    lines += _comparison_header(["workload", "clock"], names, pairs)
     for workload in WORKLOADS:
         row = summary.get(workload.key)
         if row is not None:
@@ -308,6 +301,15 @@ def render(run):
         lines += _profile_lines(run["profiles"])
     lines += ["", END]
     return "\n".join(lines) + "\n"
+
+
+def _comparison_header(first_columns, names, pairs):
+    """The head of a table with ``first_columns``, a column per
+    implementation and one per ratio."""
+    columns = first_columns + [NAMES[name] for name in names]
+    columns += [f"{NAMES[a]} / {NAMES[b]}" for a, b in pairs]
+    alignments = ["---"] * len(first_columns) + ["--:"] * (len(names) + len(pairs))
+    return ["| " + " | ".join(columns) + " |", "|" + "|".join(alignments) + "|"]
 
 
 def _prose(text):
@@ -409,14 +411,7 @@ def _memory_lines(memory, names, pairs):
         "resident memory the loading added to the process, after its imports. Here a "
         "ratio compares memory (1.20x: a fifth more)."
     )
-    lines += [
-        "| figure | "
-        + " | ".join(NAMES[name] for name in names)
-        + " | "
-        + " | ".join(f"{NAMES[a]} / {NAMES[b]}" for a, b in pairs)
-        + " |",
-        "|---|" + "--:|" * (len(names) + len(pairs)),
-    ]
+    lines += _comparison_header(["figure"], names, pairs)
     for title, values, ratios in (
         ("resident memory", memory["rss"], memory["ratios"]),
         ("added by loading", memory["added"], memory["added_ratios"]),
