@@ -153,3 +153,25 @@ def test_concurrent_writes_of_different_large_dict_keys_merge(nestable):
         is None
     )
     assert _stored(nestable, lambda d: dict(d.items())) == {"a": 1, "b": 2, "c": 3}
+
+
+class Saddle(sheraf.types.SmallDict):
+    """A subclass, with attributes of its own."""
+
+
+def test_a_small_dict_holds_its_values_alone_and_stores_them_as_before(db):
+    with sheraf.connection(commit=True) as connection:
+        record = connection.root()["small"] = sheraf.types.SmallDict(
+            {"name": "George", 7: "seven"}
+        )
+        saddle = connection.root()["saddle"] = Saddle({"color": "brown"})
+        saddle.maker = "Smith"
+        assert not hasattr(record, "__dict__")
+        assert record.__getstate__() == {"data": {"name": "George", 7: "seven"}}
+    with sheraf.connection() as connection:
+        record = connection.root()["small"]
+        assert dict(record) == {"name": "George", 7: "seven"}
+        (key,) = [key for key in record if key != 7]
+        assert key is "name"  # interned as it loaded  # noqa: F632
+        saddle = connection.root()["saddle"]
+        assert (dict(saddle), saddle.maker) == ({"color": "brown"}, "Smith")
