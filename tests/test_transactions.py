@@ -304,3 +304,30 @@ def test_a_retry_waits_for_the_turn_of_the_object_that_conflicted(db):
     same.join(5)
     assert waited[b"horse"] < 0.2
     assert 0.25 < waited[b"cowboy"] < RETRY_TURN_TIMEOUT
+
+
+def test_units_of_work_of_a_scope_that_conflicted_queue_before_their_first_attempt(
+    db,
+):
+    """After a conflict, the first attempts of the same scope wait for the
+    turn on the object that conflicted; those of another scope do not."""
+    holder = RetryLane(db, scope="practice George")
+    holder.wait_turn(ConflictError(oid=b"george"))
+    waited = {}
+
+    def first_attempt(scope):
+        lane = RetryLane(db, scope=scope)
+        started = time.monotonic()
+        lane.queue_if_hot()
+        waited[scope] = time.monotonic() - started
+        lane.leave()
+
+    same = threading.Thread(target=first_attempt, args=("practice George",))
+    other = threading.Thread(target=first_attempt, args=("read George",))
+    same.start(), other.start()
+    other.join(5)
+    time.sleep(0.3)
+    holder.leave()
+    same.join(5)
+    assert waited["read George"] < 0.2
+    assert 0.25 < waited["practice George"] < RETRY_TURN_TIMEOUT

@@ -49,7 +49,12 @@ class ConnectionMiddleware:
         body = self._buffer_body(environ)
         try:
             database = sheraf.Database.get(self.database_name)
-            tries = Attempts(database, self.attempts, log_exceptions=False)
+            tries = Attempts(
+                database,
+                self.attempts,
+                log_exceptions=False,
+                scope=(environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")),
+            )
             for attempt in tries:
                 with attempt:
                     body.seek(0)
