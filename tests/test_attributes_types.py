@@ -1,5 +1,7 @@
 """The persistent structures of sheraf.types."""
 
+import sys
+
 import pytest
 import ZODB.broken
 from ZODB.POSException import ConflictError
@@ -161,17 +163,18 @@ class Saddle(sheraf.types.SmallDict):
 
 def test_a_small_dict_holds_its_values_alone_and_stores_them_as_before(db):
     with sheraf.connection(commit=True) as connection:
-        record = connection.root()["small"] = sheraf.types.SmallDict(
-            {"name": "George", 7: "seven"}
-        )
-        saddle = connection.root()["saddle"] = Saddle({"color": "brown"})
+        root = connection.root()
+        record = root["small"] = sheraf.types.SmallDict({"name": "George"})
+        root["mixed"] = sheraf.types.SmallDict({"name": "Peter", 7: "seven"})
+        saddle = root["saddle"] = Saddle({"color": "brown"})
         saddle.maker = "Smith"
         assert not hasattr(record, "__dict__")
-        assert record.__getstate__() == {"data": {"name": "George", 7: "seven"}}
+        assert record.__getstate__() == {"data": {"name": "George"}}
     with sheraf.connection() as connection:
-        record = connection.root()["small"]
-        assert dict(record) == {"name": "George", 7: "seven"}
-        (key,) = [key for key in record if key != 7]
-        assert key is "name"  # interned as it loaded  # noqa: F632
-        saddle = connection.root()["saddle"]
+        connection.cacheMinimize()  # everything loads again
+        root = connection.root()
+        (key,) = root["small"]
+        assert key == "name" and key is sys.intern(key)  # shared, as loaded
+        assert dict(root["mixed"]) == {"name": "Peter", 7: "seven"}
+        saddle = root["saddle"]
         assert (dict(saddle), saddle.maker) == ({"color": "brown"}, "Smith")

@@ -44,10 +44,10 @@ class SmallDict(persistent.Persistent, MutableMapping):
 
     def __setstate__(self, state):
         data = state["data"]
-        self.data = {
-            (intern(key) if type(key) is str else key): value
-            for key, value in data.items()
-        }
+        try:
+            self.data = dict(zip(map(intern, data), data.values()))
+        except TypeError:  # keys that are not all strings
+            self.data = data
         if len(state) > 1:
             self.__dict__.update(
                 (name, value) for name, value in state.items() if name != "data"
