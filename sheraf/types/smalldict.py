@@ -6,7 +6,7 @@ from collections.abc import MutableMapping
 import persistent
 from ZODB.POSException import ConflictError
 
-_MISSING = object()
+from sheraf.constants import MISSING
 
 
 class SmallDict(persistent.Persistent, MutableMapping):
@@ -89,17 +89,17 @@ def merge_changes(old, committed, new):
     :class:`~ZODB.POSException.ConflictError` if both changed a key."""
     merged = dict(committed)
     for key in old.keys() | new.keys():
-        old_value = old.get(key, _MISSING)
-        new_value = new.get(key, _MISSING)
+        old_value = old.get(key, MISSING)
+        new_value = new.get(key, MISSING)
         if _same(new_value, old_value):
             continue
-        committed_value = committed.get(key, _MISSING)
+        committed_value = committed.get(key, MISSING)
         if not _same(committed_value, old_value):
             raise ConflictError(
                 f"both transactions changed the key {key!r} "
                 f"(to {_show(committed_value)} and to {_show(new_value)})"
             )
-        if new_value is _MISSING:
+        if new_value is MISSING:
             del merged[key]
         else:
             merged[key] = new_value
@@ -109,7 +109,7 @@ def merge_changes(old, committed, new):
 def _same(a, b):
     if a is b:
         return True
-    if a is _MISSING or b is _MISSING:
+    if a is MISSING or b is MISSING:
         return False
     try:
         return type(a) is type(b) and bool(a == b)
@@ -118,4 +118,4 @@ def _same(a, b):
 
 
 def _show(value):
-    return "nothing" if value is _MISSING else repr(value)
+    return "nothing" if value is MISSING else repr(value)
