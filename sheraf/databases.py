@@ -325,6 +325,13 @@ class Database:
         """
         return ConnectionContext(self, commit, cache_minimize, reuse)
 
+    def check_not_forked(self):
+        """Raise :class:`~sheraf.exceptions.ForkedDatabaseException` in a
+        process forked from the one that created this database; cheap
+        otherwise, for the paths that read."""
+        if self._forked_from is not None:
+            self._check_usable()
+
     def _check_usable(self):
         if self._forked_from is not None:
             raise ForkedDatabaseException(

@@ -29,7 +29,7 @@ class Blob(InlineModel):
                 shutil.copyfileobj(stream, file)
             elif data is not None:
                 file.write(data)
-        return cls._decorate(SmallDict({"blob": blob, "original_name": filename}))
+        return cls.from_record(SmallDict({"blob": blob, "original_name": filename}))
 
     def open(self, mode="r"):
         """The content, as an open binary file."""
@@ -114,7 +114,7 @@ class BlobAttribute(InlineModelAttribute):
     def deserialize(self, raw):
         if not raw:
             return None
-        return self.model._decorate(raw)
+        return self.model.from_record(raw)
 
     # A blob is replaced, never edited.
     update = Attribute.update
