@@ -228,12 +228,15 @@ class BaseModel(metaclass=BaseModelMetaclass):
                 afters = call_callbacks(attribute.cb_creation, self, new=value)
         if attribute.writes_elsewhere:
             with _undone_on_error(self, True):
-                self._write(attribute, self._serialize(attribute, value))
+                self.write_raw(attribute, self._serialize(attribute, value))
         else:
-            self._write(attribute, self._serialize(attribute, value))
+            self.write_raw(attribute, self._serialize(attribute, value))
         finish_callbacks(afters)
 
-    def _write(self, attribute, raw):
+    def write_raw(self, attribute, raw):
+        """Store ``raw``, a value ``attribute`` serialized, with no
+        callback: what :meth:`set_attribute` does once the value is checked.
+        Indexed models also move the instance in the attribute's indexes."""
         attribute.write_raw(self, raw)
         if attribute.write_memoization:
             self.__dict__[attribute.name] = attribute.deserialize(raw)

@@ -264,8 +264,8 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             return None
         return super().set_attribute(name, value)
 
-    def _write(self, attribute, raw):
-        write = super()._write
+    def write_raw(self, attribute, raw):
+        write = super().write_raw
         if not self._indexes_of_attribute.get(attribute.name):
             return write(attribute, raw)
         return self._reindex(attribute, lambda: write(attribute, raw))
