@@ -24,8 +24,13 @@ Like iterators, QuerySets are consumed by iterating them; :meth:`copy`
 gives a fresh one.
 """
 
+from __future__ import annotations
+
 import functools
 import itertools
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
 
 from sheraf.attributes.index import search_keys_of
 from sheraf.constants import ASC
@@ -56,11 +61,11 @@ class QuerySet:
 
     def __init__(
         self,
-        iterable=None,
-        model_class=None,
-        predicate=None,
-        primary_key=None,
-        **kwargs,
+        iterable: Iterable[Any] | None = None,
+        model_class: type | None = None,
+        predicate: Callable[[Any], bool] | None = None,
+        primary_key: str | None = None,
+        **kwargs: Any,
     ):
         self.model = model_class
         self._iterable = iterable
@@ -77,7 +82,7 @@ class QuerySet:
 
     # Building.
 
-    def copy(self):
+    def copy(self) -> QuerySet:
         """A new QuerySet of the same query, not consumed.
 
         A QuerySet over a plain iterator shares it with its copies."""
@@ -93,7 +98,9 @@ class QuerySet:
         qs._slice = self._slice
         return qs
 
-    def filter(self, predicate=None, **kwargs):
+    def filter(
+        self, predicate: Callable[[Any], bool] | None = None, **kwargs: Any
+    ) -> QuerySet:
         """A copy that keeps the instances for which ``predicate(instance)``
         is true, and whose attributes have the given values.
 
@@ -118,7 +125,7 @@ class QuerySet:
         qs._add_filters(kwargs, search=False)
         return qs
 
-    def search(self, **kwargs):
+    def search(self, **kwargs: Any) -> QuerySet:
         """A copy that keeps the instances an index files under the search
         keys of the given values: values transformed as the index says
         (lowercased, for instance). Unless ordered, the instances come in
@@ -154,7 +161,7 @@ class QuerySet:
                 raise InvalidFilterException("Some filter parameters appeared twice")
             self.filters[name] = (value, search)
 
-    def order(self, *args, **kwargs):
+    def order(self, *args: int, **kwargs: int) -> QuerySet:
         """A copy in another order: ``order(sheraf.DESC)`` in the reverse
         order of the QuerySet's index (identifiers by default),
         ``order(name=sheraf.ASC, age=sheraf.DESC)`` by attributes, the first
@@ -222,7 +229,7 @@ class QuerySet:
         except StopIteration:
             raise IndexError(f"QuerySet index {item} out of range") from None
 
-    def get(self):
+    def get(self) -> Any:
         """The only instance, or :class:`EmptyQuerySetUnpackException` /
         :class:`TooManyValuesSetUnpackException`."""
         try:
@@ -235,7 +242,7 @@ class QuerySet:
             return element
         raise TooManyValuesSetUnpackException(queryset=self)
 
-    def exists(self):
+    def exists(self) -> bool:
         """Whether the query finds at least one instance."""
         qs = self.copy()
         if qs._slice is None:
@@ -244,7 +251,7 @@ class QuerySet:
 
     __bool__ = exists
 
-    def count(self):
+    def count(self) -> int:
         """The number of instances. Without predicates, filters that indexes
         answer are counted without reading any instance."""
         qs = self.copy()
@@ -260,7 +267,7 @@ class QuerySet:
 
     __len__ = count
 
-    def delete(self):
+    def delete(self) -> None:
         """Delete every instance of the query."""
         for instance in list(self):
             instance.delete()

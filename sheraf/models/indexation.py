@@ -22,10 +22,11 @@ one commits, since both change the same BTree bucket.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Any
 
-import sheraf.queryset
 from sheraf.attributes.base import Attribute
 from sheraf.attributes.index import Index
 from sheraf.attributes.simples import SimpleAttribute
@@ -41,6 +42,7 @@ from sheraf.models.indexmanager import MultipleDatabaseIndexManager
 from sheraf.models.indexmanager import SimpleIndexManager
 from sheraf.models.metaclasses import BaseIndexedModelMetaclass
 from sheraf.models.metaclasses import IndexedModelMetaclass
+from sheraf.queryset import QuerySet
 
 __all__ = [
     "BaseIndexedModel",
@@ -151,7 +153,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         return cls.index_manager(index_name), value
 
     @classmethod
-    def read(cls, *args, **kwargs):
+    def read(cls, *args: Any, **kwargs: Any) -> BaseIndexedModel:
         """The instance an identifier (or a unique index value) designates.
 
         :raise ModelObjectNotFoundException: when there is none.
@@ -173,7 +175,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         raise ModelObjectNotFoundException(cls, value, index.details.key)
 
     @classmethod
-    def read_these(cls, *args, **kwargs):
+    def read_these(cls, *args: Any, **kwargs: Any) -> Iterator[BaseIndexedModel]:
         """The instances several identifiers (or index values) designate, as
         a generator; an unknown one raises
         :class:`~sheraf.exceptions.ModelObjectNotFoundException`."""
@@ -183,19 +185,19 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         return itertools.chain.from_iterable(index.find(value) for value in values)
 
     @classmethod
-    def read_these_valid(cls, *args, **kwargs):
+    def read_these_valid(cls, *args: Any, **kwargs: Any) -> Iterator[BaseIndexedModel]:
         """Like :meth:`read_these`, skipping unknown identifiers."""
         index, values = cls._check_args(args, kwargs)
         return itertools.chain.from_iterable(index.find(value) for value in values)
 
     @classmethod
-    def exists(cls, *args, **kwargs):
+    def exists(cls, *args: Any, **kwargs: Any) -> bool:
         """Whether an identifier (or index value) designates an instance."""
         index, value = cls._check_args(args, kwargs)
         return next(index.find(value), None) is not None
 
     @classmethod
-    def count(cls, index_name=None):
+    def count(cls, index_name: str | None = None) -> int:
         """The number of instances, read from a counter; or the number of
         keys of the index ``index_name``."""
         if index_name is None:
@@ -204,31 +206,35 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         return 0 if manager is None else manager.count()
 
     @classmethod
-    def all(cls, index_name=None):
+    def all(cls, index_name: str | None = None) -> QuerySet:
         """A :class:`~sheraf.queryset.QuerySet` of every instance, in the
         order of the index ``index_name`` (the primary one by default)."""
-        return sheraf.queryset.QuerySet(model_class=cls, primary_key=index_name)
+        return QuerySet(model_class=cls, primary_key=index_name)
 
     @classmethod
-    def filter(cls, predicate=None, **kwargs):
+    def filter(
+        cls, predicate: Callable[[Any], bool] | None = None, **kwargs: Any
+    ) -> QuerySet:
         """Shortcut for ``Model.all().filter(...)``."""
         return cls.all().filter(predicate, **kwargs)
 
     @classmethod
-    def search(cls, **kwargs):
+    def search(cls, **kwargs: Any) -> QuerySet:
         """Shortcut for ``Model.all().search(...)``."""
         return cls.all().search(**kwargs)
 
     @classmethod
-    def order(cls, *args, **kwargs):
+    def order(cls, *args: int, **kwargs: int) -> QuerySet:
         """Shortcut for ``Model.all().order(...)``."""
         return cls.all().order(*args, **kwargs)
 
     @classmethod
-    def get(cls, *args, **kwargs):
+    def get(
+        cls, predicate: Callable[[Any], bool] | None = None, **kwargs: Any
+    ) -> BaseIndexedModel:
         """The only instance matching a filter; see
         :meth:`~sheraf.queryset.QuerySet.get`."""
-        return cls.filter(*args, **kwargs).get()
+        return cls.filter(predicate, **kwargs).get()
 
     # Creation, edition and deletion.
 
@@ -310,8 +316,13 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
 
     @classmethod
     def index_table_rebuild(
-        cls, *index_names, callback=None, reset=True, start=None, end=None
-    ):
+        cls,
+        *index_names: str,
+        callback: Callable[[int, BaseIndexedModel], Any] | None = None,
+        reset: bool = True,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> None:
         """Build the indexes ``index_names`` (all but the primary one by
         default) from the instances of the table: needed when an index is
         added to a table that already holds instances (see
@@ -343,7 +354,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         )
 
     @classmethod
-    def outdated_indexes(cls):
+    def outdated_indexes(cls) -> list[str]:
         """The names of the indexes the table does not have, although it
         holds instances: indexes added to the model since. Queries do not
         use them, and instances are not filed in them, until
@@ -369,7 +380,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         """
         return cls.index_manager().outdated()
 
-    def index_keys(self, index_name):
+    def index_keys(self, index_name: str) -> set[Any]:
         """The keys this instance is filed under in the index ``index_name``.
 
         >>> class Horse(sheraf.Model):
@@ -383,7 +394,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         return self.index_manager(index_name).details.index_keys(self)
 
     @classmethod
-    def search_keys(cls, **kwargs):
+    def search_keys(cls, **kwargs: Any) -> set[Any]:
         """The keys looked up in an index to find a value, given as
         ``index_name=value``.
 
@@ -399,7 +410,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         index_name, value = next(iter(kwargs.items()))
         return set(cls.index_manager(index_name).details.search_keys(cls, value))
 
-    def is_indexed_with(self, **kwargs):
+    def is_indexed_with(self, **kwargs: Any) -> bool:
         """Whether :meth:`search` would find this instance with these
         ``index_name=value`` arguments, computed without a query."""
         return all(
@@ -444,7 +455,7 @@ class IndexedModel(BaseIndexedModel, metaclass=IndexedModelMetaclass):
     id = SimpleAttribute().index(primary=True)
 
     @classmethod
-    def from_table(cls, table_name):
+    def from_table(cls, table_name: str) -> type[IndexedModel] | None:
         """The model class of the table ``table_name``, or ``None``."""
         known = IndexedModelMetaclass.tables.get(table_name)
         return known[1] if known else None
