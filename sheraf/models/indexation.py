@@ -162,7 +162,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         if len(args) == 1 and not kwargs and cls._primary_key is not None:
             # Reading by identifier is the hot path: no detour.
             primary = cls.indexes[cls._primary_key]
-            record = primary.get_item(args[0], silent_errors=True)
+            record = primary.get_item(args[0], True)
             if record is not None:
                 return cls.from_entry(args[0], record)
         index, value = cls._check_args(args, kwargs)

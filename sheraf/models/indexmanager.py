@@ -74,6 +74,11 @@ Entry = tuple[Any, Any]
 primary index files it, and its persistent record."""
 
 
+def _declared(name, doc):
+    """A read-only property of a manager: what its index declares."""
+    return property(lambda manager: getattr(manager.details, name), doc=doc)
+
+
 class IndexManager:
     """The table of ``model``, seen from its index ``details``.
 
@@ -95,12 +100,33 @@ class IndexManager:
     def __repr__(self):
         return f"<{self.__class__.__name__} name={self.details.key}>"
 
-    def __getattr__(self, name):
-        # What the index declares reads through its manager.
-        details = self.__dict__.get("details")
-        if details is None:
-            raise AttributeError(name)
-        return getattr(details, name)
+    # What the index declares reads through its manager. (Explicit
+    # properties, not __getattr__, which would slow every attribute access
+    # on managers.)
+
+    key = _declared("key", "The name of the index.")
+    unique = _declared("unique", "Whether a key designates one instance.")
+    primary = _declared("primary", "Whether this is the primary index.")
+    auto = _declared("auto", "Whether the index follows the instances' changes.")
+    attributes = _declared("attributes", "The attributes whose values it indexes.")
+    mapping = _declared("mapping", "The class of the index's BTree.")
+    nullok = _declared("nullok", "Whether empty keys are indexed.")
+    noneok = _declared("noneok", "Whether the ``None`` key is indexed.")
+    is_plain = _declared(
+        "is_plain", "Whether it files instances under their attribute's own keys."
+    )
+
+    def index_keys(self, model: Any) -> set[Any]:
+        """The keys the instance ``model`` is filed under."""
+        return self.details.index_keys(model)
+
+    def search_keys(self, model_class: type, value: Any) -> list[Any]:
+        """The keys looked up to find ``value``."""
+        return self.details.search_keys(model_class, value)
+
+    def keeps(self, key: Any) -> bool:
+        """Whether the index files instances under ``key``."""
+        return self.details.keeps(key)
 
     # Where the table lives.
 
@@ -166,7 +192,8 @@ class IndexManager:
         ...     Horse.indexes["name"].get_item("Jolly") is jolly.mapping
         True
         """
-        tree = self._stored_tree()
+        root = self.root()  # the hot path of Model.read: no detour
+        tree = None if root is None else root.data.get(self.details.key)
         entry = MISSING if tree is None else tree_entry(tree, key)
         if entry is MISSING:
             if silent_errors:
@@ -559,22 +586,13 @@ class MultipleDatabaseIndexManager(IndexManager):
 
         :raise NotConnectedException: when it has none open.
         """
-        stack = contexts.current_stack()
-        if not stack:
-            raise NotConnectedException(_not_connected_message(self.model))
-        context = stack[-1]
-        context.database.check_not_forked()  # forked inside the block: refused
-        connection = context.connection
-        database_name = self.model.database_name
-        if database_name is not None:
-            connection = connection.get_connection(database_name)
-        return connection.get(z64)
+        return _database_root(self.model)
 
     def root(self, create: bool = False) -> SmallDict | None:
         table_name = self.model.table
         if table_name is None:
             raise SherafException(f"{self.model.__name__} has no table name.")
-        database_root = self.database_root()
+        database_root = _database_root(self.model)  # the hot path: no detour
         root = database_root.data.get(table_name)
         if root is None and create:
             root = database_root[table_name] = self.new_root()
@@ -584,6 +602,19 @@ class MultipleDatabaseIndexManager(IndexManager):
         database_root = self.database_root()
         if self.model.table in database_root:
             del database_root[self.model.table]
+
+
+def _database_root(model_class):
+    stack = contexts.current_stack()
+    if not stack:
+        raise NotConnectedException(_not_connected_message(model_class))
+    context = stack[-1]
+    context.database.check_not_forked()  # forked inside the block: refused
+    connection = context.connection
+    database_name = model_class.database_name
+    if database_name is not None:
+        connection = connection.get_connection(database_name)
+    return connection.get(z64)
 
 
 def _not_connected_message(model_class):
