@@ -54,7 +54,6 @@ from sheraf.attributes.index import Index
 from sheraf.attributes.index import search_keys_of
 from sheraf.constants import MISSING
 from sheraf.exceptions import IndexationWarning
-from sheraf.exceptions import NotConnectedException
 from sheraf.exceptions import PrimaryKeyException
 from sheraf.exceptions import SherafException
 from sheraf.exceptions import UniqueIndexException
@@ -605,31 +604,15 @@ class MultipleDatabaseIndexManager(IndexManager):
 
 
 def _database_root(model_class):
-    stack = contexts.current_stack()
-    if not stack:
-        raise NotConnectedException(_not_connected_message(model_class))
-    context = stack[-1]
-    context.database.check_not_forked()  # forked inside the block: refused
+    context = contexts.current_context(needed_by=model_class.__name__)
+    database = context.database
+    if database.forked_from is not None:
+        database.check_usable()  # forked inside the block: refused
     connection = context.connection
     database_name = model_class.database_name
     if database_name is not None:
         connection = connection.get_connection(database_name)
     return connection.get(z64)
-
-
-def _not_connected_message(model_class):
-    provider = contexts.get_context_provider()
-    here = provider.describe(provider.owner())
-    message = (
-        f"{model_class.__name__} needs an open connection, and the current "
-        f"{here} has none. Connection contexts belong to the thread or "
-        "greenlet that opened them: one started inside a `with "
-        "sheraf.connection():` block does not share it, and must open its own."
-    )
-    others = contexts.other_open_contexts()
-    if others:
-        message += f" ({others} other thread(s) or greenlet(s) have one open.)"
-    return message
 
 
 def _warn_outdated(model_class, index_key):
