@@ -585,31 +585,50 @@ class MultipleDatabaseIndexManager(IndexManager):
 
         :raise NotConnectedException: when it has none open.
         """
-        return _database_root(self.model)
+        context = contexts.current_context(needed_by=self.model.__name__)
+        return _database_root(context, self.model.database_name)
 
     def root(self, create: bool = False) -> SmallDict | None:
-        table_name = self.model.table
-        if table_name is None:
-            raise SherafException(f"{self.model.__name__} has no table name.")
-        database_root = _database_root(self.model)  # the hot path: no detour
-        root = database_root.data.get(table_name)
+        # The hot path of every read: the table's root, once found in a
+        # transaction, is kept in the connection's transaction manager
+        # (see sheraf.connections.ContextTransactionManager).
+        model = self.model
+        context = contexts.current_context(needed_by=model.__name__)
+        tables = context.connection.transaction_manager.tables
+        key = (model.database_name, model.table)
+        root = tables.get(key)
+        if root is not None and context.database.forked_from is None:
+            return root
+        if model.table is None:
+            raise SherafException(f"{model.__name__} has no table name.")
+        database_root = _database_root(context, model.database_name)
+        root = database_root.data.get(model.table)
         if root is None and create:
-            root = database_root[table_name] = self.new_root()
+            root = database_root[model.table] = self.new_root()
+        if root is not None and root._p_serial != z64:
+            # Stored before this transaction: it stays the table's root
+            # until a transaction begins or ends, or delete_root.
+            tables[key] = root
         return root
 
     def delete_root(self) -> None:
+        model = self.model
+        context = contexts.current_context(needed_by=model.__name__)
+        context.connection.transaction_manager.tables.pop(
+            (model.database_name, model.table), None
+        )
         database_root = self.database_root()
-        if self.model.table in database_root:
-            del database_root[self.model.table]
+        if model.table in database_root:
+            del database_root[model.table]
 
 
-def _database_root(model_class):
-    context = contexts.current_context(needed_by=model_class.__name__)
+def _database_root(context, database_name=None):
+    """The root of the database ``database_name`` (that of ``context``
+    without a name) in the connection of ``context``."""
     database = context.database
     if database.forked_from is not None:
         database.check_usable()  # forked inside the block: refused
     connection = context.connection
-    database_name = model_class.database_name
     if database_name is not None:
         connection = connection.get_connection(database_name)
     return connection.get(z64)

@@ -45,7 +45,7 @@ class SmallDict(persistent.Persistent, MutableMapping):
     def __setstate__(self, state):
         data = state["data"]
         try:
-            self.data = dict(zip(map(intern, data), data.values()))
+            self.data = dict(zip(map(intern, data), data.values(), strict=True))
         except TypeError:  # keys that are not all strings
             self.data = data
         if len(state) > 1:
