@@ -19,6 +19,7 @@ ValueError: Cowboy.age (IntegerAttribute) cannot hold 'abc': not an integer
 import datetime
 import numbers
 import operator
+import re
 import uuid
 
 from BTrees.LOBTree import LOBTree
@@ -192,12 +193,21 @@ class StringUUIDAttribute(Attribute):
     def serialize(self, value):
         if value is None:
             return None
+        if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+            return value  # what str(uuid.UUID(value)) gives, without the trip
         return str(_as_uuid(value))
 
     def deserialize(self, raw):
+        if type(raw) is str:
+            return raw
         if isinstance(raw, int):
             return str(uuid.UUID(int=raw))
         return raw
+
+
+_CANONICAL_UUID = re.compile(
+    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 
 
 def _as_uuid(value):
