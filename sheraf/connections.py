@@ -230,7 +230,7 @@ class ConnectionContext:
             )
 
         pool = database.pool
-        if not any(c.database is database for c in stack):
+        if not (stack and any(c.database is database for c in stack)):
             self._ticket = pool.enter()
         try:
             self.connection = database.db.open(

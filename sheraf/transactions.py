@@ -52,6 +52,10 @@ RETRY_TURN_TIMEOUT = 2.0
 #: How long, after a conflict, units of work of the same scope queue for the
 #: turn on the object that conflicted before their first attempt.
 HOT_SECONDS = 1.0
+#: How long a first attempt waits in that queue, at most: a turn held longer
+#: than a few requests means a slow storage, not a busy object, and waiting
+#: for it would add to the storage's own timeouts.
+HOT_QUEUE_TIMEOUT = 0.25
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -217,53 +221,67 @@ class RetryLane:
     attempts; it waits ``RETRY_TURN_TIMEOUT`` at most, then tries anyway.
     The lanes remember the object for the unit's ``scope``: for
     ``HOT_SECONDS`` after, units of the same scope wait for the turn before
-    their first attempt, so that the writers of a hot object queue instead
-    of failing. Before each retry, the storage catches up with its server
+    their first attempt (``HOT_QUEUE_TIMEOUT`` at most), so that the
+    writers of a hot object queue instead of failing. Before each retry, the storage catches up with its server
     (:func:`sheraf.storages.catch_up`): reading without the other clients'
     latest commits would only conflict again.
     """
 
-    __slots__ = ("database", "lanes", "scope", "turn")
+    __slots__ = ("database", "scope", "turn", "turn_lanes")
+
+    #: When a unit of work of any scope last conflicted (time.monotonic()).
+    last_conflict = -HOT_SECONDS
 
     def __init__(self, database, scope=None):
         self.database = database
-        self.lanes = lanes_of(database)
         self.scope = scope
         self.turn = None
+        self.turn_lanes = None  # the lanes the turn was taken in
+
+    @property
+    def lanes(self) -> Lanes:
+        return lanes_of(self.database)
 
     def queue_if_hot(self) -> None:
         """Before a first attempt: if units of work of this scope lately
         conflicted, wait for the turn on the object they conflicted on."""
-        if self.scope is not None:
+        if (
+            self.scope is not None
+            # Without a recent conflict, no lane needs to be looked up.
+            and time.monotonic() - RetryLane.last_conflict < HOT_SECONDS
+        ):
             key = self.lanes.recall(self.scope)
             if key is not None:
-                self._enter(key)
+                self._enter(key, HOT_QUEUE_TIMEOUT)
 
     def wait_turn(self, conflict: BaseException) -> None:
         """After ``conflict``: wait for (or keep) the turn to try again."""
         key = getattr(conflict, "oid", None)
         if key is not None and self.scope is not None:
+            RetryLane.last_conflict = time.monotonic()
             self.lanes.remember(self.scope, key)
         if self.turn is not None and self.turn[0] != key:
             self.leave()
         if self.turn is None:
-            self._enter(key)
+            self._enter(key, RETRY_TURN_TIMEOUT)
 
     def catch_up(self) -> None:
         """Before a retry: learn of the commits of the other clients."""
         storages.catch_up(self.database.storage)
 
-    def _enter(self, key):
+    def _enter(self, key, timeout):
+        lanes = self.lanes
         try:
-            self.turn = self.lanes.enter(key, RETRY_TURN_TIMEOUT)
+            self.turn = lanes.enter(key, timeout)
         except TimeoutError:
-            pass  # try again without a turn rather than not at all
+            return  # try again without a turn rather than not at all
+        self.turn_lanes = lanes
 
     def leave(self) -> None:
         """Give the turn back, if held."""
         if self.turn is not None:
             turn, self.turn = self.turn, None
-            self.lanes.leave(turn)
+            self.turn_lanes.leave(turn)
 
 
 _lanes = weakref.WeakKeyDictionary()

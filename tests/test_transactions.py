@@ -7,6 +7,7 @@ from transaction.interfaces import TransientError
 from ZODB.POSException import ConflictError
 
 import sheraf
+from sheraf.transactions import HOT_QUEUE_TIMEOUT
 from sheraf.transactions import RETRY_TURN_TIMEOUT
 from sheraf.transactions import RetryLane
 from sheraf.transactions import lanes_of
@@ -326,8 +327,14 @@ def test_units_of_work_of_a_scope_that_conflicted_queue_before_their_first_attem
     other = threading.Thread(target=first_attempt, args=("read George",))
     same.start(), other.start()
     other.join(5)
-    time.sleep(0.3)
+    time.sleep(HOT_QUEUE_TIMEOUT / 2)
     holder.leave()
     same.join(5)
-    assert waited["read George"] < 0.2
-    assert 0.25 < waited["practice George"] < RETRY_TURN_TIMEOUT
+    assert waited["read George"] < HOT_QUEUE_TIMEOUT / 4
+    assert HOT_QUEUE_TIMEOUT / 2 < waited["practice George"] < HOT_QUEUE_TIMEOUT
+    # A turn held longer than HOT_QUEUE_TIMEOUT is not waited for further.
+    holder.wait_turn(ConflictError(oid=b"george"))
+    late = threading.Thread(target=first_attempt, args=("practice George",))
+    late.start(), late.join(5)
+    holder.leave()
+    assert HOT_QUEUE_TIMEOUT <= waited["practice George"] < RETRY_TURN_TIMEOUT / 2
