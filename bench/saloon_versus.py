@@ -10,6 +10,9 @@ of both saloons in turn (the saloon that starts alternates), with the load
 of ``python -m bench``; the CPU time of each saloon's workers, from /proc,
 gives the CPU time per request, which other work on a shared machine
 inflates less than the requests per second.
+
+Then each saloon's WSGI application is called in a process of its own,
+without gunicorn, on ``memory://``: the CPU time of the application alone.
 """
 
 import argparse
@@ -31,6 +34,36 @@ from bench.workers import ROOT
 from sheraf.servers import free_port
 
 CONNECTIONS = 16
+IN_PROCESS_CALLS = 3000
+
+# Run in each tree: the median CPU time of its saloon's application per
+# call, in µs, by endpoint, as JSON.
+IN_PROCESS = f"""
+import json, statistics, sys, time
+from werkzeug.test import EnvironBuilder
+from examples.saloon.app import application
+from bench.http_load import endpoints
+
+def call(method, path, body=b""):
+    environ = EnvironBuilder(method=method, path=path, data=body).get_environ()
+    return b"".join(application(environ, lambda *_: None))
+
+cowboy = json.loads(call("POST", "/api/cowboys", b'{{"name": "Versus"}}'))
+times = {{}}
+for key, _title, method, path in endpoints(cowboy["id"]):
+    rounds = []
+    for _ in range(3):
+        environs = [
+            EnvironBuilder(method=method, path=path).get_environ()
+            for _ in range({IN_PROCESS_CALLS})
+        ]
+        started = time.process_time()
+        for environ in environs:
+            b"".join(application(environ, lambda *_: None))
+        rounds.append((time.process_time() - started) / len(environs) * 1e6)
+    times[key] = statistics.median(rounds)
+json.dump(times, sys.stdout)
+"""
 
 
 class Launched:
@@ -118,20 +151,38 @@ def measure(saloons, rounds, seconds):
     return samples
 
 
-def table(samples, names):
+def in_process(root):
+    """``{endpoint: CPU µs per call}`` of the application of the tree ``root``."""
+    output = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS],
+        cwd=root,
+        # ``python -c`` imports from its working directory: that tree's saloon.
+        env=dict(os.environ, SALOON_DATABASE="memory://"),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout
+    return json.loads(output)
+
+
+def table(samples, alone, names):
     """The medians, as Markdown."""
     this, other = names
     lines = [
         f"| endpoint | requests/s, {other} | requests/s, {this} "
-        f"| CPU per request, {other} | CPU per request, {this} | difference |",
-        "|---|--:|--:|--:|--:|--:|",
+        f"| CPU per request, {other} | CPU per request, {this} | difference "
+        f"| application alone, {other} | application alone, {this} | difference |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for key, title, *_ in endpoints("<id>"):
         rps = [statistics.median(r for r, _ in samples[name, key]) for name in names]
         cpu = [statistics.median(c for _, c in samples[name, key]) for name in names]
+        calls = [alone[name][key] for name in names]
         lines.append(
             f"| {title} | {rps[1]:.0f} | {rps[0]:.0f} | {cpu[1]:.0f} µs "
-            f"| {cpu[0]:.0f} µs | {cpu[0] - cpu[1]:+.0f} µs |"
+            f"| {cpu[0]:.0f} µs | {cpu[0] - cpu[1]:+.0f} µs "
+            f"| {calls[1]:.1f} µs | {calls[0]:.1f} µs | {calls[0] - calls[1]:+.1f} µs |"
         )
     return "\n".join(lines)
 
@@ -171,8 +222,9 @@ def main(argv=None):
         finally:
             for saloon in saloons:
                 saloon.stop()
+        alone = {names[0]: in_process(ROOT), names[1]: in_process(other_root)}
     print()
-    print(table(samples, names))
+    print(table(samples, alone, names))
     return 0
 
 
