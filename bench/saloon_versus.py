@@ -27,7 +27,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.http_load import endpoints
 from bench.http_load import load
 from bench.http_load import workers_cpu_seconds
 from bench.workers import ROOT
@@ -36,13 +35,25 @@ from sheraf.servers import free_port
 CONNECTIONS = 16
 IN_PROCESS_CALLS = 3000
 
+# The saloon's endpoints, in both revisions: ``(key, title, method, path)``,
+# the path given the cowboy's id by ``str.format``.
+ENDPOINTS = [
+    ("empty", "`GET /health` (no database)", "GET", "/health"),
+    ("read", "`GET /api/cowboys/<id>`", "GET", "/api/cowboys/{}"),
+    (
+        "increment",
+        "`POST /api/cowboys/<id>/practice`",
+        "POST",
+        "/api/cowboys/{}/practice",
+    ),
+]
+
 # Run in each tree: the median CPU time of its saloon's application per
 # call, in µs, by endpoint, as JSON.
 IN_PROCESS = f"""
 import json, statistics, sys, time
 from werkzeug.test import EnvironBuilder
 from examples.saloon.app import application
-from bench.http_load import endpoints
 
 def call(method, path, body=b""):
     environ = EnvironBuilder(method=method, path=path, data=body).get_environ()
@@ -50,7 +61,8 @@ def call(method, path, body=b""):
 
 cowboy = json.loads(call("POST", "/api/cowboys", b'{{"name": "Versus"}}'))
 times = {{}}
-for key, _title, method, path in endpoints(cowboy["id"]):
+for key, _title, method, path in {ENDPOINTS!r}:
+    path = path.format(cowboy["id"])
     rounds = []
     for _ in range(3):
         environs = [
@@ -125,13 +137,14 @@ class Launched:
 
 def measure(saloons, rounds, seconds):
     """``{(saloon, endpoint): [(requests/s, CPU µs per request), ...]}``."""
-    routes = {saloon.name: endpoints(saloon.hire()) for saloon in saloons}
+    cowboys = {saloon.name: saloon.hire() for saloon in saloons}
     masters = {saloon.name: saloon.gunicorn_pid() for saloon in saloons}
     samples = {}
     for round_number in range(rounds):
         order = saloons if round_number % 2 == 0 else saloons[::-1]
         for saloon in order:
-            for key, _title, method, path in routes[saloon.name]:
+            for key, _title, method, path in ENDPOINTS:
+                path = path.format(cowboys[saloon.name])
                 before = workers_cpu_seconds(masters[saloon.name])
                 completed, failed, elapsed = load(
                     saloon.url, method, path, seconds, CONNECTIONS
@@ -175,7 +188,7 @@ def table(samples, alone, names):
         f"| application alone, {other} | application alone, {this} | difference |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    for key, title, *_ in endpoints("<id>"):
+    for key, title, *_ in ENDPOINTS:
         rps = [statistics.median(r for r, _ in samples[name, key]) for name in names]
         cpu = [statistics.median(c for _, c in samples[name, key]) for name in names]
         calls = [alone[name][key] for name in names]
