@@ -317,7 +317,14 @@ class IndexManager:
         tree = self.table()
         if tree is not None:
             check_keys(tree, self.details, keys, model.mapping)
-            file_keys(tree, self.details, keys, model.mapping, model.raw_identifier)
+            file_keys(
+                tree,
+                self.details,
+                keys,
+                model.mapping,
+                model.raw_identifier,
+                self._identifier_of,
+            )
 
     def delete_item(self, model: Any, keys: Iterable[Any] | None = None) -> None:
         """Remove the instance ``model`` from under ``keys``, its own
@@ -325,7 +332,14 @@ class IndexManager:
         keys = self.details.index_keys(model) if keys is None else keys
         tree = self._stored_tree()
         if tree is not None:
-            unfile_keys(tree, self.details, keys, model.mapping, model.raw_identifier)
+            unfile_keys(
+                tree,
+                self.details,
+                keys,
+                model.mapping,
+                model.raw_identifier,
+                self._identifier_of,
+            )
 
     def delete(self) -> None:
         """Forget the BTree of this index: it is out of date until
@@ -382,7 +396,9 @@ class IndexManager:
         counter = length(root, primary.key)  # counts the table as it was
         identifier = instance.raw_identifier
         for index, index_keys in keys.items():
-            file_keys(trees[index], index, index_keys, record, identifier)
+            file_keys(
+                trees[index], index, index_keys, record, identifier, self._identifier_of
+            )
         counter.change(1)
 
     def refile(
@@ -431,8 +447,10 @@ class IndexManager:
         identifier = instance.raw_identifier
         for index, tree in trees.items():
             removed = old_keys[index] - new_keys[index]
-            unfile_keys(tree, index, removed, record, identifier)
-            file_keys(tree, index, added[index], record, identifier)
+            unfile_keys(tree, index, removed, record, identifier, self._identifier_of)
+            file_keys(
+                tree, index, added[index], record, identifier, self._identifier_of
+            )
 
     def unfile(self, instance: Any) -> None:
         """Remove ``instance`` from every index, and uncount it."""
@@ -450,6 +468,7 @@ class IndexManager:
                     index.index_keys(instance),
                     instance.mapping,
                     identifier,
+                    self._identifier_of,
                 )
         length(root, self.model.primary_key()).change(-1)
 
@@ -480,7 +499,14 @@ class IndexManager:
             for index, index_keys in keys.items():
                 check_keys(trees[index], index, index_keys, record)
             for index, index_keys in keys.items():
-                file_keys(trees[index], index, index_keys, record, identifier)
+                file_keys(
+                    trees[index],
+                    index,
+                    index_keys,
+                    record,
+                    identifier,
+                    self._identifier_of,
+                )
             if callback is not None and callback(position, instance) is False:
                 break
         for index, tree in trees.items():
@@ -520,7 +546,7 @@ class IndexManager:
         return trees
 
     def _identifier_of(self, record):
-        return self.model.primary_attribute().read_raw(self.model.from_record(record))
+        return self.model.from_record(record).raw_identifier
 
     def _filed_then_others(self, items, primary_tree, skip_key):
         seen = set()
