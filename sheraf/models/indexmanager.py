@@ -645,7 +645,7 @@ class MultipleDatabaseIndexManager(IndexManager):
 
 
 def _database_root(model_class):
-    context = contexts.current_context(needed_by=model_class.__name__)
+    context = contexts.current_context(model_class.__name__)
     database = context.database
     if database.forked_from is not None:
         database.check_usable()  # forked inside the block: refused
