@@ -46,7 +46,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from BTrees.Length import Length
-from BTrees.OOBTree import OOBTree
 from ZODB.utils import z64
 
 from sheraf import contexts
@@ -88,9 +87,6 @@ class IndexManager:
 
     root_default = SmallDict
     """The class of a new table root."""
-
-    index_multiple_default = OOBTree
-    """The class of what a multiple index files under each key."""
 
     def __init__(self, model: type, details: Index):
         self.model = model
