@@ -129,7 +129,8 @@ class QuerySet:
         """A copy that keeps the instances an index files under the search
         keys of the given values: values transformed as the index says
         (lowercased, for instance). Unless ordered, the instances come in
-        the order of the search keys.
+        the order of the search keys. On an attribute with no index, it
+        compares values like :meth:`filter`.
 
         >>> class Horse(sheraf.Model):
         ...     table = "queryset_search_horses"
@@ -151,11 +152,6 @@ class QuerySet:
                 if name not in self.model.attributes and name not in self.model.indexes:
                     raise InvalidFilterException(
                         f"{self.model.__name__} has no attribute {name}"
-                    )
-                if search and name not in self.model.indexes:
-                    raise InvalidFilterException(
-                        f"{self.model.__name__}.{name} is not indexed: search() needs an "
-                        "index, filter() compares values."
                     )
             if name in self.filters and self.filters[name] != (value, search):
                 raise InvalidFilterException("Some filter parameters appeared twice")
@@ -394,7 +390,7 @@ def _condition(model, name, value, search):
     list.
     """
     index = model.indexes.get(name)
-    if search:
+    if search and index is not None:
         return _KeyCondition(index, search_keys_of(index, model, value))
     attribute = model.attributes.get(name)
     if attribute is None or (index is not None and not index.is_plain):
