@@ -65,7 +65,7 @@ def two_databases(request, tmp_path):
     """The default database, in a FileStorage or on a ZEO server, and the
     sheriff's office, in a FileStorage."""
     if request.param == "zeo":
-        _, port = request.getfixturevalue("zeo")
+        _, port = request.getfixturevalue("sheraf_zeo_server")
         default = sheraf.Database(f"zeo://127.0.0.1:{port}")
     else:
         default = sheraf.Database(f"file://{tmp_path}/Data.fs")
