@@ -32,6 +32,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 
+from sheraf.attributes.index import as_keys
 from sheraf.attributes.index import search_keys_of
 from sheraf.constants import ASC
 from sheraf.constants import DESC
@@ -413,7 +414,7 @@ def _filed_under_itself(attribute, value, stored):
     if stored is MISSING:
         return False
     try:
-        keys = attribute.index_keys(value)
+        keys = as_keys(attribute.index_keys(value))
     except (TypeError, ValueError):
         return False
     return len(keys) == 1 and _equal(next(iter(keys)), stored)
