@@ -708,6 +708,8 @@ class MultipleDatabaseIndexManager(IndexManager):
     # Reading: the model's table, then the fallback one.
 
     def get_item(self, key: Any, silent_errors: bool = False) -> Any:
+        if self.model.database_name is None:  # Model.read's hot path: no detour
+            return IndexManager.get_item(self, key, silent_errors)
         fallback = self.fallback()
         if fallback is None:
             return super().get_item(key, silent_errors)
