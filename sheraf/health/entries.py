@@ -103,10 +103,11 @@ class Table:
 
     def holds(self, index_name, key, identifier, record):
         """Whether ``record`` is filed under ``key`` in ``index_name``."""
-        return any(
-            entry.record is record and entry.identifier == identifier
-            for entry in self.entries(index_name, key)
-        )
+        tree = self._tree(index_name)
+        found = None if tree is None else tree.get(key)
+        if found is None or self.model.indexes[index_name].unique:
+            return found is record
+        return found.get(identifier) is record
 
     def file(self, index_name, key, identifier, record):
         """File ``record`` under ``key``; a unique index's other record

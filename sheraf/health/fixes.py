@@ -6,9 +6,9 @@ that the application can keep writing to the table meanwhile: a batch that
 conflicts with the application's writes runs again on what they committed.
 A batch decides from what it read, and makes its transaction conflict with
 any concurrent change of the instances it refiles or whose entries it
-drops, so that nothing it writes is stale when it commits. Between batches
-the connection's cache is trimmed: memory stays flat however large the
-table.
+drops, so that nothing it writes is stale when it commits. Each commit (or
+savepoint, in one transaction) trims the connection's cache: memory stays
+flat however large the table.
 
 >>> class Cowboy(sheraf.Model):
 ...     table = "fixes_cowboys"
@@ -97,13 +97,12 @@ class Batches:
         return changes
 
     def _here(self, step, args):
-        connection = Database.current_connection()
         if self.commit:
-            result = attempt(step, args=args)
-        else:
-            result = step(*args)
-            connection.transaction_manager.savepoint(True)
-        connection.cacheGC()
+            return attempt(step, args=args)
+        result = step(*args)
+        # Like a commit, a savepoint lets ZODB trim the connection's cache,
+        # of what the batch changed too.
+        Database.current_connection().transaction_manager.savepoint(True)
         return result
 
     def _in_child(self, step, args):

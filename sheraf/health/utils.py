@@ -47,7 +47,7 @@ def discover_models(*args):
     >>> discover_models("sheraf.health.utils.Nobody")
     Traceback (most recent call last):
         ...
-    sheraf.health.utils.UnknownModelError: 'Nobody' is not a model of the module 'sheraf.health.utils'.
+    sheraf.health.utils.UnknownModelError: No module or model named 'sheraf.health.utils.Nobody'.
     """
     found = set()
     modules = []
@@ -79,6 +79,8 @@ def _module_or_model(name):
     except UnknownModelError:
         raise UnknownModelError(f"No module or model named {name!r}.") from None
     model = getattr(module, class_name, None)
+    if model is None:
+        raise UnknownModelError(f"No module or model named {name!r}.")
     if not isinstance(model, IndexedModelMetaclass):
         raise UnknownModelError(
             f"{class_name!r} is not a model of the module {module_name!r}."
