@@ -85,7 +85,14 @@ def _models(names):
 
 @contextlib.contextmanager
 def _database(uri):
-    """The database at ``uri``, open for the time of the block."""
+    """The database at ``uri``, open for the time of the block. The URI
+    given wins over a database of the same name that importing the models
+    opened (an application that opens its database at import)."""
+    _, settings = storages.resolve(uri)
+    name = settings.get("database_name", sheraf.Database.DEFAULT_DATABASE_NAME)
+    opened_at_import = dict(sheraf.Database.all()).get(name)
+    if opened_at_import is not None:
+        opened_at_import.close()
     try:
         database = sheraf.Database(uri)
     except DatabaseUnavailableException as exc:
