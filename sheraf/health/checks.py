@@ -19,21 +19,19 @@ CONFLICT_CHECK_KEY = "__sheraf_conflict_resolution_check__"
 def missing_keys(table, instance, index_name):
     """The keys ``instance`` should be filed under in ``index_name`` and is
     not."""
-    identifier = instance.raw_identifier
     return {
         key
         for key in instance.index_keys(index_name)
-        if not table.holds(index_name, key, identifier, instance.mapping)
+        if not table.holds(index_name, key, instance)
     }
 
 
 def is_wrong(table, entry):
     """Whether ``entry`` files a record that is no live instance's (an
     orphan), or under a key its instance no longer has (stale)."""
-    if entry.identifier is None or table.record(entry.identifier) is not entry.record:
+    if not table.is_live(entry.instance):
         return True
-    instance = table.instance(entry.identifier)
-    return entry.key not in instance.index_keys(entry.index_name)
+    return entry.key not in entry.instance.index_keys(entry.index_name)
 
 
 def check_attributes_index(model_instance):

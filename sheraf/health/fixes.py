@@ -170,7 +170,7 @@ def rebuild(model, *index_names, reset=True, start=None, end=None, batches=None)
                 table.guard(instance.mapping)
             for name, keys in missing.items():
                 for key in keys:
-                    table.file(name, key, identifier, instance.mapping)
+                    table.file(name, key, instance)
                 refiled[name] += len(keys)
         return identifiers, refiled
 
