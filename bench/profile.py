@@ -12,13 +12,15 @@ gunicorn. It prints the functions with the most time of their own.
 
 import argparse
 import cProfile
-import io
+import json
 import os
 import pstats
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from werkzeug.test import EnvironBuilder
 
 from bench.plan import PROFILES
 from bench.plan import WORKLOADS
@@ -85,7 +87,7 @@ def profile_http_read(work_dir):
         body = app.application(
             _environ("POST", "/api/cowboys", b'{"name": "Profiled"}'), _ignore
         )
-        cowboy_id = body[0].split(b'"id": "')[1].split(b'"')[0].decode()
+        cowboy_id = json.loads(b"".join(body))["id"]
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(HTTP_READS):
@@ -98,12 +100,7 @@ def profile_http_read(work_dir):
 
 
 def _environ(method, path, body=b""):
-    return {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-    }
+    return EnvironBuilder(method=method, path=path, data=body).get_environ()
 
 
 def _ignore(status, headers, exc_info=None):

@@ -19,6 +19,7 @@ from sheraf.attributes.counter import CounterAttribute
 from sheraf.attributes.enum import EnumAttribute
 from sheraf.attributes.files import FileAttribute
 from sheraf.attributes.files import FileObject
+from sheraf.attributes.files import FilesGarbageCollector
 from sheraf.attributes.files import set_files_root_dir
 from sheraf.attributes.models import IndexedModelAttribute
 from sheraf.attributes.models import InlineModelAttribute
@@ -34,6 +35,7 @@ from sheraf.attributes.simples import SimpleAttribute
 from sheraf.attributes.simples import StringAttribute
 from sheraf.attributes.simples import StringUUIDAttribute
 from sheraf.attributes.simples import TimeAttribute
+from sheraf.attributes.simples import TypedAttribute
 from sheraf.attributes.simples import UUIDAttribute
 from sheraf.constants import ASC
 from sheraf.constants import DESC

@@ -11,7 +11,11 @@ class ObjectNotFoundException(SherafException):
 
 class ModelObjectNotFoundException(ObjectNotFoundException):
     """:meth:`~sheraf.models.indexation.BaseIndexedModel.read` found no
-    instance for an identifier.
+    instance for an identifier, or for a value of a unique index.
+
+    The message is :attr:`MESSAGE_TPL` formatted with ``identifier`` (its
+    repr), ``model_name`` and ``index_name``, as in sheraf 0.6; a subclass
+    may change it.
 
     >>> class Horse(sheraf.Model):
     ...     table = "exception_horses"
@@ -20,21 +24,22 @@ class ModelObjectNotFoundException(ObjectNotFoundException):
     ...     Horse.read("nope")
     Traceback (most recent call last):
         ...
-    sheraf.exceptions.ModelObjectNotFoundException: Id 'nope' not found in Horse
+    sheraf.exceptions.ModelObjectNotFoundException: Key 'nope' not found in Horse, 'id' index
     """
+
+    MESSAGE_TPL = "Key {identifier} not found in {model_name}, '{index_name}' index"
 
     def __init__(self, model_class, identifier, index_name=None):
         self.model_class = model_class
         self.identifier = identifier
         self.index_name = index_name or model_class.primary_key()
-        if self.index_name == model_class.primary_key():
-            message = f"Id {identifier!r} not found in {model_class.__name__}"
-        else:
-            message = (
-                f"Key {identifier!r} not found in {model_class.__name__}, "
-                f"{self.index_name!r} index"
+        super().__init__(
+            self.MESSAGE_TPL.format(
+                identifier=repr(identifier),
+                model_name=model_class.__name__,
+                index_name=self.index_name,
             )
-        super().__init__(message)
+        )
 
 
 class SameNameForTableException(SherafException):

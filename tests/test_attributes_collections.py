@@ -364,3 +364,107 @@ def test_indexes_of_collections_follow_their_changes(db):
         assert not IndexedCowboy.search(breeds="jolly")
         cowboy = IndexedCowboy.read(cowboy.id)
         assert cowboy.numbers == [2, 3] and cowboy.colors == {"blue"}
+
+
+@pytest.mark.parametrize(
+    "name, converted",
+    [("anything", ["5"]), ("small_numbers", []), ("large_numbers", [])],
+)
+def test_lists_append_unique_items_and_remove_all_of_one(db, name, converted):
+    # Integer items convert "5" to 5, which is there already.
+    with sheraf.connection(commit=True):
+        cowboy = Cowboy.create(**{name: [1, 2, 2, 3]})
+        numbers = getattr(cowboy, name)
+        numbers.append(2, unique=True)
+        numbers.append(4, unique=True)
+        numbers.extend([4, 5, "5", 6, 6], unique=True)
+        assert list(numbers) == [1, 2, 2, 3, 4, 5, *converted, 6]
+        numbers.remove(2, all=True)
+        numbers.remove(6)
+        with pytest.raises(ValueError):
+            numbers.remove(9, all=True)
+    with sheraf.connection():
+        assert list(getattr(Cowboy.read(cowboy.id), name)) == [1, 3, 4, 5, *converted]
+
+
+def test_a_large_list_appends_unique_items_and_removes_all_of_one():
+    numbers = sheraf.types.LargeList([1, 2, 2, 3])
+    numbers.append(3, unique=True)
+    numbers.extend([3, 4, 4], unique=True)
+    assert numbers == [1, 2, 2, 3, 4]
+    numbers.remove(2, all=True)
+    assert numbers == [1, 3, 4] and len(numbers) == 3
+    with pytest.raises(ValueError):
+        numbers.remove(2, all=True)
+
+
+def test_sets_offer_the_methods_of_tree_sets(db):
+    class Sheriff(sheraf.Model):
+        table = "collections_test_sheriffs"
+        numbers = sheraf.SetAttribute(sheraf.IntegerAttribute())
+
+    with sheraf.connection(commit=True):
+        sheriff = Sheriff.create(numbers={5, 1, 9})
+        numbers = sheriff.numbers
+        assert numbers.insert(3) == 1 and numbers.insert("3") == 0
+        assert numbers.update([1, 10, "11"]) == 2
+        assert numbers.has_key(10) and not numbers.has_key(4)
+        assert (numbers.minKey(), numbers.maxKey()) == (1, 11)
+        assert (numbers.minKey(4), numbers.maxKey("8")) == (5, 5)
+        assert numbers.keys(3, 9) == [3, 5, 9]
+        assert numbers.keys(3, 9, excludemin=True, excludemax=True) == [5]
+    with sheraf.connection():
+        assert sorted(Sheriff.read(sheriff.id).numbers) == [1, 3, 5, 9, 10, 11]
+
+
+@pytest.mark.parametrize("name", DICTS)
+def test_dicts_give_their_smallest_and_largest_keys(db, name):
+    with sheraf.connection():
+        breeds = getattr(Cowboy.create(**{name: {"c": "x", "a": "y", "e": "z"}}), name)
+        assert (breeds.minKey(), breeds.maxKey()) == ("a", "e")
+        assert (breeds.minKey("b"), breeds.maxKey("d")) == ("c", "c")
+
+
+def test_a_large_dict_reads_between_bounds_and_offers_its_own_methods(db):
+    with sheraf.connection():
+        breeds = Cowboy.create(large_breeds={"a": "x", "c": "y", "e": "z"}).large_breeds
+        assert list(breeds.keys("b", "e")) == ["c", "e"]
+        assert list(breeds.values("b")) == ["y", "z"]
+        assert list(breeds.items(max="c")) == [("a", "x"), ("c", "y")]
+        assert breeds.has_key("c") and not breeds.has_key("b")
+        with pytest.raises(AttributeError, match="have no attribute 'missing'"):
+            breeds.missing
+
+
+def test_the_methods_of_tree_sets_follow_indexes(db):
+    with sheraf.connection(commit=True):
+        cowboy = IndexedCowboy.create(colors={"red"}, numbers=[1])
+        assert cowboy.colors.insert("blue") == 1
+        cowboy.numbers.append(2, unique=True)
+    with sheraf.connection():
+        assert IndexedCowboy.search(colors="blue").get() == cowboy
+        assert IndexedCowboy.search(numbers=2).get() == cowboy
+
+
+class SortedListView(sheraf.attributes.collections.ListAttributeAccessor):
+    """An accessor of one's own, as sheraf 0.6 let users give one."""
+
+    __slots__ = ()
+
+    def __iter__(self):
+        return iter(sorted(self._attribute.deserialize(raw) for raw in self.mapping))
+
+
+def test_a_collection_reads_with_the_accessor_it_is_given(db):
+    class Sheriff(sheraf.Model):
+        table = "collections_test_accessor_sheriffs"
+        numbers = sheraf.SmallListAttribute(
+            sheraf.IntegerAttribute(), accessor_type=SortedListView
+        )
+
+    with sheraf.connection():
+        sheriff = Sheriff.create(numbers=[3, 1, 2])
+        assert isinstance(sheriff.numbers, SortedListView)
+        assert list(sheriff.numbers) == [1, 2, 3] and sheriff.numbers[0] == 3
+    with pytest.raises(TypeError, match="accessor_type must be a subclass of DictView"):
+        sheraf.DictAttribute(accessor_type=SortedListView)

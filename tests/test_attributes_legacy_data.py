@@ -1,7 +1,8 @@
 """A database written by sheraf 0.6.0 reads and changes with this sheraf.
 
-``data/sheraf-0.6.0.fs`` was written by sheraf 0.6.0 with the models below
-and::
+``data/sheraf-0.6.0/Data.fs`` was written by sheraf 0.6.0
+(``data/make_sheraf06_data.py``), with the models of
+``data/sheraf06_models.py`` and::
 
     steed = Steed.create(name="Jolly")
     cowboy = Cowboy.create(
@@ -11,52 +12,20 @@ and::
     )
     cowboy.shots.increment(7)
     cowboy.mules.create(name="Polly", age=3)
+
+``test_upgrade_from_06.py`` reads the rest of that data.
 """
 
-import enum
 import os
 import shutil
 
 import pytest
 
 import sheraf
+from tests.data.sheraf06_models import Cowboy
+from tests.data.sheraf06_models import Status
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "sheraf-0.6.0.fs")
-
-
-class Status(enum.IntEnum):
-    FARMER = 0
-    SHERIF = 1
-
-
-class Horse(sheraf.InlineModel):
-    name = sheraf.StringAttribute()
-
-
-class Mule(sheraf.AttributeModel):
-    name = sheraf.StringAttribute().index(primary=True)
-    age = sheraf.IntegerAttribute().index()
-
-
-class Steed(sheraf.Model):
-    table = "sheraf06_steeds"
-    name = sheraf.StringAttribute()
-
-
-class Cowboy(sheraf.Model):
-    table = "sheraf06_cowboys"
-    name = sheraf.StringAttribute().index()
-    age = sheraf.IntegerAttribute()
-    status = sheraf.EnumAttribute(Status, sheraf.IntegerAttribute())
-    small = sheraf.SmallListAttribute(sheraf.IntegerAttribute())
-    large = sheraf.LargeListAttribute(sheraf.IntegerAttribute())
-    tags = sheraf.SetAttribute(sheraf.StringAttribute())
-    sdict = sheraf.SmallDictAttribute(sheraf.StringAttribute())
-    ldict = sheraf.LargeDictAttribute(sheraf.InlineModelAttribute(Horse))
-    horse = sheraf.InlineModelAttribute(Horse)
-    steed = sheraf.ModelAttribute(Steed)
-    shots = sheraf.CounterAttribute()
-    mules = sheraf.IndexedModelAttribute(Mule)
+DATA = os.path.join(os.path.dirname(__file__), "data", "sheraf-0.6.0", "Data.fs")
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
+import hashlib
+
 import pytest
 
 import sheraf
-from sheraf.attributes.password import Password
 
 
 class Cowboy(sheraf.Model):
@@ -50,12 +51,107 @@ def test_no_password_and_bad_values(db):
             hash(Cowboy.create(password="x").password)
 
 
-def test_a_crypt_hash_of_sheraf_0_6_needs_legacycrypt():
-    legacy = Password("$6$saltsalt$hashhashhash")
-    try:
-        import legacycrypt  # noqa: F401
-    except ImportError:
-        with pytest.raises(ValueError, match="install the 'legacycrypt' package"):
-            legacy == "secret"
-    else:  # pragma: no cover - depends on the environment
-        assert not legacy == "secret"
+# Made by sheraf 0.6.0's PasswordAttribute (legacycrypt) from "s3cret": its
+# default method (SHA-512), METHOD_MD5, METHOD_SHA256 with rounds=10000 and
+# METHOD_CRYPT.
+SHERAF_0_6_HASHES = [
+    "$6$9ISy4CGLuo8LLOW2$po/aydv2pJs.DVMPduPS.rmPAvpCUcv9m/nHZih46AZLY.AaiBv39EIB0XX0Pirb39bUxMsmyUoXxSpFdUlbh/",
+    "$1$D8Fi5bPp$m3ypOA.44FqBRBntVgdOB1",
+    "$5$rounds=10000$7wm4OzGjTE3xS8RT$7AGTOyiXovWw.aqpWnTN/udX230AW7YOpNXvOZdG/uC",
+    "jnRP2.rg3IFbI",
+]
+
+
+@pytest.fixture
+def file_db(tmp_path):
+    database = sheraf.Database(f"file://{tmp_path}/Data.fs")
+    yield database
+    database.close()
+
+
+def cowboys_with_0_6_hashes():
+    """Cowboys whose records hold hashes of sheraf 0.6, as it wrote them."""
+    with sheraf.connection(commit=True):
+        cowboys = [Cowboy.create() for _ in SHERAF_0_6_HASHES]
+        for cowboy, hashed in zip(cowboys, SHERAF_0_6_HASHES, strict=True):
+            cowboy.mapping["password"] = hashed
+    return [cowboy.id for cowboy in cowboys]
+
+
+def stored_hashes(ids):
+    with sheraf.connection():
+        return [Cowboy.read(id).mapping["password"] for id in ids]
+
+
+@pytest.mark.parametrize("hashed", SHERAF_0_6_HASHES)
+def test_a_hash_of_sheraf_0_6_verifies(hashed):
+    password = Cowboy.password.deserialize(hashed)
+    assert password == "s3cret" and not password == "s3cre" and password != "S3cret"
+
+
+def test_a_successful_check_upgrades_a_0_6_hash_to_scrypt(file_db):
+    ids = cowboys_with_0_6_hashes()
+    with sheraf.connection(commit=True):
+        for id in ids:
+            assert not Cowboy.read(id).password == "wrong"
+    assert stored_hashes(ids) == SHERAF_0_6_HASHES
+    with sheraf.connection(commit=True):
+        for id in ids:
+            password = Cowboy.read(id).password
+            assert password == "s3cret"
+            assert str(password).startswith("$scrypt$n=4096,r=8,p=1$")
+    upgraded = stored_hashes(ids)
+    assert all(hashed.startswith("$scrypt$") for hashed in upgraded)
+    assert len(set(upgraded)) == len(ids)
+    with sheraf.connection(commit=True):
+        for id in ids:
+            assert Cowboy.read(id).password == "s3cret"
+    assert stored_hashes(ids) == upgraded
+
+
+def test_the_upgrade_is_kept_only_when_the_transaction_commits(file_db):
+    ids = cowboys_with_0_6_hashes()
+    with sheraf.connection():
+        assert all(Cowboy.read(id).password == "s3cret" for id in ids)
+    assert stored_hashes(ids) == SHERAF_0_6_HASHES
+
+
+def test_the_crypt_arguments_of_sheraf_0_6_are_accepted(db):
+    class Sheriff(sheraf.Model):
+        table = "password_test_sheriffs"
+        md5 = sheraf.PasswordAttribute(method="$1$", n=2**12)
+        sha256 = sheraf.PasswordAttribute(method="$5$", rounds=10000, n=2**12)
+
+    with sheraf.connection():
+        george = Sheriff.create(md5="a", sha256="b")
+        assert george.md5 == "a" and george.sha256 == "b"
+        assert str(george.md5).startswith("$scrypt$")
+        assert str(george.sha256).startswith("$scrypt$")
+
+
+class Sha256PasswordAttribute(sheraf.PasswordAttribute):
+    """A hashing of one's own, as sheraf 0.6 let users override it."""
+
+    @staticmethod
+    def crypt(clear, *args, **kwargs):
+        return "sha256:" + hashlib.sha256(clear.encode()).hexdigest()
+
+    @staticmethod
+    def compare(clear, crypted):
+        return Sha256PasswordAttribute.crypt(clear) == crypted
+
+
+class Deputy(sheraf.Model):
+    table = "password_test_deputies"
+    password = Sha256PasswordAttribute()
+
+
+def test_crypt_and_compare_can_be_overridden(file_db):
+    with sheraf.connection(commit=True):
+        peter = Deputy.create(password="secret")
+        assert str(peter.password) == "sha256:" + hashlib.sha256(b"secret").hexdigest()
+    with sheraf.connection(commit=True):
+        peter = Deputy.read(peter.id)
+        assert peter.password == "secret" and not peter.password == "other"
+    with sheraf.connection():
+        assert Deputy.read(peter.id).mapping["password"].startswith("sha256:")

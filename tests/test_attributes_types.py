@@ -24,6 +24,13 @@ def test_the_paths_of_sheraf_0_6_records_still_load(module, name, expected):
     assert ZODB.broken.find_global(module, name) is expected
 
 
+def test_records_name_the_types_where_sheraf_0_6_finds_them():
+    # After a rollback to sheraf 0.6, it loads what this sheraf wrote.
+    assert Counter.__module__ == "sheraf.types.counter"
+    assert {LargeDict.__module__, LargeList.__module__} == {"sheraf.types"}
+    assert sheraf.types.SmallDict.__module__ == "sheraf.types"
+
+
 def test_state_layouts_of_sheraf_0_6_load():
     counter = Counter.__new__(Counter)
     counter.__setstate__((12, 0))

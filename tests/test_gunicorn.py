@@ -1,10 +1,12 @@
 """The saloon example on real gunicorn processes against a real ZEO server."""
 
+import http.client
 import os
 import signal
 import threading
 import time
 from collections import Counter
+from urllib.parse import urlencode
 
 import pytest
 
@@ -121,4 +123,58 @@ def test_the_api_answers_bad_requests_clearly(saloon_factory):
     assert [c["name"] for c in request(saloon.url, "GET", "/api/cowboys")[1]] == [
         "George"
     ]
+    assert_stops_cleanly(saloon)
+
+
+def post_form(saloon, path, **fields):
+    """POST an HTML form: the status, the Location header and the page."""
+    connection = http.client.HTTPConnection(saloon.url.split("//", 1)[1], timeout=30)
+    try:
+        connection.request(
+            "POST",
+            path,
+            urlencode(fields),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = connection.getresponse()
+        page = response.read().decode()
+        return response.status, response.getheader("Location"), page
+    finally:
+        connection.close()
+
+
+def test_the_page_and_its_forms(saloon_factory):
+    saloon = saloon_factory(workers=1)
+    status, page = request(saloon.url, "GET", "/")
+    assert status == 200 and "Nobody yet." in page
+    assert post_form(saloon, "/cowboys", name="  George  ")[:2] == (303, "/")
+    status, _, page = post_form(saloon, "/cowboys", name="George")
+    assert status == 409 and "There is already a cowboy named &#39;George&#39;." in page
+    status, _, page = post_form(saloon, "/cowboys", name=" ")
+    assert status == 400 and "A cowboy needs a name." in page
+    assert post_form(saloon, "/cowboys", name="<script>alert(1)</script>")[0] == 303
+    page = request(saloon.url, "GET", "/")[1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>" not in page
+
+    cowboys = {
+        c["name"]: c["id"] for c in request(saloon.url, "GET", "/api/cowboys")[1]
+    }
+    george = cowboys["George"]
+    assert post_form(saloon, f"/cowboys/{george}/practice")[:2] == (303, "/")
+    status, page = request(saloon.url, "GET", f"/cowboys/{george}")
+    assert status == 200 and 'value="George"' in page  # filled from the model
+    assert post_form(saloon, f"/cowboys/{george}", name="George A.")[:2] == (303, "/")
+    status, _, page = post_form(
+        saloon, f"/cowboys/{george}", name="<script>alert(1)</script>"
+    )
+    assert status == 409 and "There is already a cowboy named" in page
+    assert request(saloon.url, "GET", f"/api/cowboys/{george}")[1] == {
+        "id": george,
+        "name": "George A.",
+        "gunskill": 1,
+    }
+    status, page = request(saloon.url, "GET", "/cowboys/nope")
+    assert status == 404 and "<h1>The saloon</h1>" in page
+    assert post_form(saloon, "/cowboys/nope/practice")[0] == 404
     assert_stops_cleanly(saloon)

@@ -39,7 +39,8 @@ def test_identifier_stays_readable_after_the_connection_closed(db):
 def test_unknown_id_raises_model_object_not_found(db):
     with sheraf.connection():
         with pytest.raises(
-            sheraf.ModelObjectNotFoundException, match="Id 'nope' not found in Cowboy"
+            sheraf.ModelObjectNotFoundException,
+            match="Key 'nope' not found in Cowboy, 'id' index",
         ):
             Cowboy.read("nope")
         with pytest.raises(sheraf.ModelObjectNotFoundException):

@@ -1,6 +1,8 @@
-"""The saloon's WSGI application: a JSON API and a plain HTML page.
+"""The saloon's WSGI application, on Flask: a JSON API and an HTML page.
 
 - ``GET /``: the cowboys, a form to hire one, a button to practice;
+- ``POST /cowboys`` (the hiring form), ``POST /cowboys/<id>/practice``;
+- ``GET /cowboys/<id>``, ``POST /cowboys/<id>``: a form to rename a cowboy;
 - ``GET /api/cowboys``, ``POST /api/cowboys`` (``{"name": ...}``);
 - ``GET /api/cowboys/<id>``, ``POST /api/cowboys/<id>/practice``
   (gunskill + 1);
@@ -15,14 +17,13 @@ Every route but ``/health`` runs in
 request, committed when the route succeeds, replayed on a conflict.
 """
 
-import functools
-import html
-import json
 import os
-import re
-from urllib.parse import parse_qs
+
+import flask
+from werkzeug.exceptions import HTTPException
 
 import sheraf
+from examples.saloon.forms import CowboyForm
 from examples.saloon.models import Cowboy
 from sheraf.green.wsgi import ConnectionMiddleware
 
@@ -31,156 +32,148 @@ database = sheraf.Database(
     db_args={"open_timeout": float(os.environ.get("SALOON_OPEN_TIMEOUT", "30"))},
 )
 
+saloon = flask.Flask(__name__, static_folder=None)
+# Exceptions Flask has no handler for reach the middleware, which replays a
+# request on a ConflictError and answers 503 when the database is away;
+# Flask would turn them into a plain 500 otherwise.
+saloon.config["PROPAGATE_EXCEPTIONS"] = True
 
-class HTTPError(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
+# The routes that never open a connection.
+outside = flask.Flask(f"{__name__}.outside", static_folder=None)
 
 
-def read_cowboy(cowboy_id):
+@outside.get("/health")
+def health():
+    return flask.Response("ok\n", mimetype="text/plain")
+
+
+def hire(form):
+    """Hire the cowboy ``form`` describes: the cowboy (or ``None``, the
+    reason being in the form's errors) and the HTTP status that says so."""
+    if not form.validate():
+        return None, 400
     try:
-        return Cowboy.read(cowboy_id)
-    except sheraf.ModelObjectNotFoundException:
-        raise HTTPError("404 Not Found", f"No cowboy {cowboy_id!r}.") from None
-
-
-def hire(name):
-    if not isinstance(name, str) or not name.strip():
-        raise HTTPError("400 Bad Request", "A cowboy needs a name.")
-    try:
-        return Cowboy.create(name=name.strip())
+        return Cowboy.create(**form.data), 201
     except sheraf.UniqueIndexException:
-        raise HTTPError(
-            "409 Conflict", f"There is already a cowboy named {name!r}."
-        ) from None
+        return None, name_taken(form)
+
+
+def name_taken(form):
+    """Say in ``form`` that its name is taken; the HTTP status for it."""
+    form.name.errors.append(f"There is already a cowboy named {form.name.data!r}.")
+    return 409
 
 
 def practice(cowboy_id):
-    cowboy = read_cowboy(cowboy_id)
+    cowboy = Cowboy.read(cowboy_id)
     cowboy.gunskill += 1
     return cowboy
 
 
-def list_json(environ):
-    return "200 OK", [cowboy.as_json() for cowboy in Cowboy.all()]
-
-
-def create_json(environ):
-    try:
-        payload = json.loads(environ["wsgi.input"].read() or b"{}")
-    except ValueError:
-        raise HTTPError("400 Bad Request", "The body is not JSON.") from None
-    if not isinstance(payload, dict):
-        raise HTTPError("400 Bad Request", 'The body must be an object: {"name": ...}.')
-    return "201 Created", hire(payload.get("name")).as_json()
-
-
-def read_json(environ, cowboy_id):
-    return "200 OK", read_cowboy(cowboy_id).as_json()
-
-
-def practice_json(environ, cowboy_id):
-    return "200 OK", practice(cowboy_id).as_json()
-
-
-def index_page(environ):
-    rows = "".join(
-        f"<li>{html.escape(cowboy.name)}: gunskill {cowboy.gunskill} "
-        f'<form method="post" action="/cowboys/{cowboy.id}/practice" style="display:inline">'
-        f"<button>Practice</button></form></li>"
-        for cowboy in Cowboy.order(name=sheraf.ASC)
+@saloon.get("/")
+def index(form=None, status=200):
+    cowboys = Cowboy.order(name=sheraf.ASC)
+    page = flask.render_template(
+        "index.html", cowboys=cowboys, form=form or CowboyForm()
     )
-    page = (
-        "<!doctype html><title>Saloon</title><h1>The saloon</h1>"
-        f"<ul>{rows or '<li>Nobody yet.</li>'}</ul>"
-        '<form method="post" action="/cowboys"><input name="name" placeholder="Name">'
-        "<button>Hire</button></form>"
-    )
-    return "200 OK", page
+    return page, status
 
 
-def create_from_form(environ):
-    form = parse_qs(environ["wsgi.input"].read().decode("utf-8", "replace"))
-    hire(form.get("name", [""])[0])
-    return "303 See Other", "/"
+@saloon.post("/cowboys")
+def hire_from_form():
+    form = CowboyForm(flask.request.form)
+    cowboy, status = hire(form)
+    if cowboy is None:
+        return index(form, status)
+    return flask.redirect(flask.url_for("index"), 303)
 
 
-def practice_from_form(environ, cowboy_id):
+@saloon.post("/cowboys/<cowboy_id>/practice")
+def practice_from_form(cowboy_id):
     practice(cowboy_id)
-    return "303 See Other", "/"
+    return flask.redirect(flask.url_for("index"), 303)
 
 
-ROUTES = [
-    ("GET", r"/", index_page),
-    ("POST", r"/cowboys", create_from_form),
-    ("POST", r"/cowboys/(?P<cowboy_id>[^/]+)/practice", practice_from_form),
-    ("GET", r"/api/cowboys", list_json),
-    ("POST", r"/api/cowboys", create_json),
-    ("GET", r"/api/cowboys/(?P<cowboy_id>[^/]+)", read_json),
-    ("POST", r"/api/cowboys/(?P<cowboy_id>[^/]+)/practice", practice_json),
-]
+@saloon.route("/cowboys/<cowboy_id>", methods=["GET", "POST"])
+def rename(cowboy_id):
+    """The form filled from the cowboy; once sent and valid, the cowboy
+    filled from the form."""
+    cowboy = Cowboy.read(cowboy_id)
+    form = CowboyForm(flask.request.form or None, cowboy)
+    status = 200
+    if flask.request.method == "POST":
+        if not form.validate():
+            status = 400
+        else:
+            try:
+                cowboy.assign(**form.data)
+                return flask.redirect(flask.url_for("index"), 303)
+            except sheraf.UniqueIndexException:
+                status = name_taken(form)
+    return flask.render_template("rename.html", cowboy=cowboy, form=form), status
 
 
-def saloon(environ, start_response):
-    """Dispatch to a route, and turn its result into a response."""
-    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
-    try:
-        status, result = _dispatch(method, path, environ)
-    except HTTPError as error:
-        status, result = error.status, {"error": str(error)}
-    if status.startswith("303"):
-        start_response(status, [("Location", result), ("Content-Length", "0")])
-        return [b""]
-    if isinstance(result, str):
-        body, content_type = result.encode(), "text/html; charset=utf-8"
-    else:
-        body, content_type = json.dumps(result).encode(), "application/json"
-    start_response(
-        status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-    )
-    return [body]
+@saloon.get("/api/cowboys")
+def list_json():
+    return [cowboy.as_json() for cowboy in Cowboy.all()]
 
 
-def _dispatch(method, path, environ):
-    allowed = False
-    for route_method, pattern, handler in ROUTES:
-        match = re.fullmatch(pattern, path)
-        if match:
-            allowed = True
-            if route_method == method:
-                return handler(environ, **match.groupdict())
-    if allowed:
-        raise HTTPError("405 Method Not Allowed", f"{method} is not allowed on {path}.")
-    raise HTTPError("404 Not Found", f"Nothing at {path}.")
+@saloon.post("/api/cowboys")
+def hire_json():
+    payload = flask.request.get_json(force=True, silent=True)
+    if not isinstance(payload, dict):
+        flask.abort(400, 'The body must be a JSON object: {"name": ...}.')
+    form = CowboyForm(data=payload)
+    cowboy, status = hire(form)
+    if cowboy is None:
+        flask.abort(status, " ".join(form.name.errors))
+    return cowboy.as_json(), status
 
 
-def health(environ, start_response):
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "3")])
-    return [b"ok\n"]
+@saloon.get("/api/cowboys/<cowboy_id>")
+def read_json(cowboy_id):
+    return Cowboy.read(cowboy_id).as_json()
+
+
+@saloon.post("/api/cowboys/<cowboy_id>/practice")
+def practice_json(cowboy_id):
+    return practice(cowboy_id).as_json()
+
+
+@saloon.errorhandler(sheraf.ModelObjectNotFoundException)
+def no_such_cowboy(error):
+    return answer_error(404, str(error))
+
+
+@saloon.errorhandler(HTTPException)
+def http_error(error):
+    return answer_error(error.code, error.description)
+
+
+def answer_error(status, message):
+    """The API answers errors in JSON, the pages in HTML."""
+    if flask.request.path.startswith("/api/"):
+        return {"error": message}, status
+    return flask.render_template("error.html", message=message), status
 
 
 DEBUG = os.environ.get("SALOON_DEBUG") == "1"
 if DEBUG:
     from examples.saloon import debug
 
-    ROUTES.append(
-        (
-            "POST",
-            r"/debug/duel/(?P<winner>[^/]+)/(?P<loser>[^/]+)",
-            functools.partial(debug.duel, read_cowboy=read_cowboy),
-        )
-    )
+    saloon.register_blueprint(debug.in_transaction)
+    outside.register_blueprint(debug.outside)
 
 with_connections = ConnectionMiddleware(saloon)
+OUTSIDE_PATHS = {rule.rule for rule in outside.url_map.iter_rules()}
 
 
 def application(environ, start_response):
-    """The saloon, with ``/health`` kept out of the database."""
-    if DEBUG:
-        start_response = debug.signed(start_response)
-        if environ.get("PATH_INFO") == "/debug/state":
-            return debug.state(environ, start_response)
-    if environ.get("PATH_INFO") == "/health":
-        return health(environ, start_response)
-    return with_connections(environ, start_response)
+    """The saloon, with the routes of ``outside`` kept out of the database."""
+    path = environ.get("PATH_INFO") or "/"
+    app = outside if path in OUTSIDE_PATHS else with_connections
+    return app(environ, start_response)
+
+
+if DEBUG:
+    application = debug.signed(application)

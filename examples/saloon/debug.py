@@ -14,36 +14,45 @@ every response then says which worker served it, in ``X-Saloon-Worker``.
 """
 
 import gc
-import json
 import os
 import sys
 import time
-from urllib.parse import parse_qs
 
+import flask
 import greenlet
 
 import sheraf
+from examples.saloon.models import Cowboy
+
+# Routes that run in a request's connection context, and routes outside any.
+in_transaction = flask.Blueprint("debug_in_transaction", __name__)
+outside = flask.Blueprint("debug_outside", __name__)
 
 
-def signed(start_response):
-    """``start_response``, adding the ``X-Saloon-Worker`` header."""
+def signed(app):
+    """The WSGI application ``app``, its responses (the middleware's own
+    included) carrying the ``X-Saloon-Worker`` header."""
 
-    def start_signed_response(status, headers, exc_info=None):
-        return start_response(
-            status, [*headers, ("X-Saloon-Worker", str(os.getpid()))], exc_info
-        )
+    def signed_app(environ, start_response):
+        def start_signed_response(status, headers, exc_info=None):
+            return start_response(
+                status, [*headers, ("X-Saloon-Worker", str(os.getpid()))], exc_info
+            )
 
-    return start_signed_response
+        return app(environ, start_signed_response)
+
+    return signed_app
 
 
-def state(environ, start_response):
-    """``/debug/state``, a WSGI application: what this worker holds."""
+@outside.get("/debug/state")
+def state():
+    """What this worker holds."""
     gc.collect()
     greenlets = sum(
         1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet) and not o.dead
     )
     database = sheraf.Database.get()
-    body = {
+    return {
         "pid": os.getpid(),
         "greenlets": greenlets,
         "fds": len(os.listdir("/proc/self/fd")),
@@ -52,26 +61,19 @@ def state(environ, start_response):
         "connections_alive": len(database.db.pool.all),
         "pool_size": database.db.getPoolSize(),
     }
-    payload = json.dumps(body).encode()
-    start_response(
-        "200 OK",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
-    )
-    return [payload]
 
 
-def duel(environ, winner, loser, read_cowboy):
-    """``/debug/duel/<winner>/<loser>``: two writes, one transaction."""
-    winner, loser = read_cowboy(winner), read_cowboy(loser)
+@in_transaction.post("/debug/duel/<winner>/<loser>")
+def duel(winner, loser):
+    """Two writes, one transaction."""
+    winner, loser = Cowboy.read(winner), Cowboy.read(loser)
     winner.gunskill += 1
     loser.gunskill -= 1
-    seconds = float(
-        parse_qs(environ.get("QUERY_STRING", "")).get("hang_in_commit", ["0"])[0]
-    )
+    seconds = flask.request.args.get("hang_in_commit", 0.0, type=float)
     if seconds:
         manager = sheraf.Database.current_connection().transaction_manager
         manager.get().join(_HangAfterVote(manager, seconds))
-    return "200 OK", {"winner": winner.as_json(), "loser": loser.as_json()}
+    return {"winner": winner.as_json(), "loser": loser.as_json()}
 
 
 class _HangAfterVote:

@@ -293,6 +293,45 @@ class Attribute:
         self.lazy = False
         return self
 
+    @property
+    def has_primary_index(self) -> bool:
+        """Whether this attribute holds its model's primary index."""
+        return any(index.primary for index in self.indexes.values())
+
+    def index_keys_func(self, *args):
+        """:meth:`Index.index_keys_func <sheraf.attributes.index.Index.index_keys_func>`
+        of this attribute's own index, the one :meth:`index` declared.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "index_keys_func_horses"
+        ...     name = sheraf.StringAttribute().index()
+        ...
+        ...     @name.index_keys_func
+        ...     def lowercase(self, name):
+        ...         return name.lower()
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create(name="Jolly Jumper")
+        ...     Horse.search(name="JOLLY JUMPER").get() == jolly
+        True
+        """
+        return self._own_index().index_keys_func(*args)
+
+    def search_keys_func(self, *args):
+        """:meth:`Index.search_keys_func <sheraf.attributes.index.Index.search_keys_func>`
+        of this attribute's own index, the one :meth:`index` declared."""
+        return self._own_index().search_keys_func(*args)
+
+    def _own_index(self):
+        # Until the model class is made, .index() keeps it under None.
+        index = self.indexes.get(None) or self.indexes.get(self.name)
+        if index is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no index of its own: call .index() "
+                "on it before declaring its index functions."
+            )
+        return index
+
     def index_keys(self, value):
         """The index keys of ``value`` when no function says otherwise."""
         return {self.serialize(value)}

@@ -1,6 +1,5 @@
 """Binary files stored in the database, as ZODB blobs."""
 
-import os
 import shutil
 from collections.abc import Mapping
 
@@ -20,16 +19,24 @@ class Blob(InlineModel):
     """
 
     @classmethod
-    def create(cls, data=None, filename=None, stream=None):
+    def create(cls, data=None, filename=None, stream=None, **kwargs):
         """A blob holding ``data`` (bytes), or what is read from ``stream``
-        (a binary file object), and the ``filename`` it had."""
-        blob = ZODB.blob.Blob()
-        with blob.open("w") as file:
+        (a binary file object), and the ``filename`` it had; ``kwargs`` are
+        the values of the attributes of a subclass. With no content and no
+        name, the blob is empty: it is false, and an attribute given it
+        reads as ``None``."""
+        blob = super().create(**kwargs)
+        zodb_blob = ZODB.blob.Blob()
+        with zodb_blob.open("w") as file:
             if stream is not None:
                 shutil.copyfileobj(stream, file)
-            elif data is not None:
+            elif data:
                 file.write(data)
-        return cls._decorate(SmallDict({"blob": blob, "original_name": filename}))
+            written = file.tell()
+        if written or filename:
+            blob.mapping["blob"] = zodb_blob
+            blob.mapping["original_name"] = filename
+        return blob
 
     def open(self, mode="r"):
         """The content, as an open binary file."""
@@ -48,8 +55,9 @@ class Blob(InlineModel):
 
     @property
     def file_extension(self):
-        """The extension of :attr:`original_name`, without its dot."""
-        return os.path.splitext(self.original_name or "")[1].lstrip(".")
+        """What follows the last dot of :attr:`original_name`, all of it
+        if it has no dot (as in sheraf 0.6)."""
+        return (self.original_name or "").rsplit(".", 1)[-1]
 
     @property
     def filename(self):
@@ -64,11 +72,19 @@ class Blob(InlineModel):
     def __bool__(self):
         return bool(self.mapping)
 
+    def __len__(self):
+        """1 for a blob that holds something, 0 for an empty one."""
+        return 1 if self.mapping else 0
+
+    def __getitem__(self, name):
+        """``blob["data"]`` is ``blob.data``, and so on."""
+        return getattr(self, name)
+
     def __str__(self):
         return str(self.mapping.get("original_name"))
 
     def __repr__(self):
-        return f"<Blob filename={self.mapping.get('original_name')!r}>"
+        return f'<Blob filename="{self.mapping.get("original_name")}">'
 
 
 class BlobAttribute(InlineModelAttribute):

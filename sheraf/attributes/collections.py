@@ -41,6 +41,11 @@ from sheraf.types import Set
 from sheraf.types import SmallDict
 from sheraf.types import SmallList
 
+# The names of the views in sheraf 0.6, for the accessors derived from them.
+ListAttributeAccessor = ListView
+SetAttributeAccessor = SetView
+DictAttributeAccessor = DictView
+
 
 class CollectionAttribute(Attribute):
     """The common part of collection attributes.
@@ -48,6 +53,12 @@ class CollectionAttribute(Attribute):
     :param attribute: the attribute of the items; they are stored as they
         are given without one.
     :param persistent_type: the persistent collection that stores them.
+    :param accessor_type: what a read gives: a subclass of the attribute's
+        view (:class:`~sheraf.attributes.views.ListView`,
+        :class:`~sheraf.attributes.views.SetView` or
+        :class:`~sheraf.attributes.views.DictView`, also named
+        ``ListAttributeAccessor``, ``SetAttributeAccessor`` and
+        ``DictAttributeAccessor`` as in sheraf 0.6).
 
     Views are never memoized: they read the stored collection.
     """
@@ -56,8 +67,20 @@ class CollectionAttribute(Attribute):
     view_type = None
     empty = None
 
-    def __init__(self, attribute=None, persistent_type=None, **kwargs):
+    def __init__(
+        self, attribute=None, persistent_type=None, accessor_type=None, **kwargs
+    ):
         self.attribute = attribute if attribute is not None else SimpleAttribute()
+        if accessor_type is not None:
+            if not (
+                isinstance(accessor_type, type)
+                and issubclass(accessor_type, self.view_type)
+            ):
+                raise TypeError(
+                    f"{type(self).__name__}: accessor_type must be a subclass of "
+                    f"{self.view_type.__name__}, not {accessor_type!r}"
+                )
+            self.view_type = accessor_type
         # Items that create other instances (references given as dicts) make
         # the collection write elsewhere too: undone if a later item fails.
         self.writes_elsewhere = self.attribute.writes_elsewhere

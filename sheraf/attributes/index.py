@@ -188,16 +188,20 @@ class Index:
             return self.noneok
         return self.nullok or bool(key)
 
+    def _ungrouped_attributes(self):
+        """The attributes whose keys no grouped function computes."""
+        grouped = [attribute for group, _ in self._grouped_funcs for attribute in group]
+        return [attribute for attribute in self.attributes if attribute not in grouped]
+
     def index_keys(self, model):
         """The keys ``model`` is filed under."""
-        grouped = [attribute for group, _ in self._grouped_funcs for attribute in group]
         keys = set()
-        for attribute in self.attributes:
-            if attribute in grouped or not attribute.is_created(model):
+        for attribute in self._ungrouped_attributes():
+            if not attribute.is_created(model):
                 continue
             value = attribute.read(model)
             if self._default_func is None:
-                keys.update(attribute.index_keys(value))
+                keys.update(as_keys(attribute.index_keys(value)))
             else:
                 keys.update(self._default_func(model, value))
         for group, func in self._grouped_funcs:
@@ -214,8 +218,32 @@ class Index:
         if func is not None:
             keys = func(model_class, value)
         else:
-            keys = [key for a in self.attributes for key in a.search_keys(value)]
+            keys = [
+                key
+                for attribute in self._ungrouped_attributes()
+                for key in _attribute_search_keys(attribute, value)
+            ]
+            if self._grouped_funcs:
+                # A function over several attributes files keys of its own
+                # making: the value is looked up as it is, as in sheraf 0.6.
+                keys.append(value)
         return list(dict.fromkeys(keys))
+
+
+def as_keys(result):
+    """The keys a function of the index returned: a collection of keys, or
+    a single key."""
+    return result if isinstance(result, _KEY_COLLECTIONS) else (result,)
+
+
+def _attribute_search_keys(attribute, value):
+    """The search keys of ``value`` by ``attribute``; none if the attribute
+    cannot convert it, so that the other attributes of the index still
+    find it."""
+    try:
+        return as_keys(attribute.search_keys(value))
+    except (TypeError, ValueError):
+        return ()
 
 
 def search_keys_of(index, model_class, value):
@@ -252,8 +280,9 @@ class _KeysFunction:
         return None if func is None else cls(func, values_count)
 
     def __call__(self, model, *values):
-        result = self.func(model, *values) if self.wants_model else self.func(*values)
-        return result if isinstance(result, _KEY_COLLECTIONS) else (result,)
+        return as_keys(
+            self.func(model, *values) if self.wants_model else self.func(*values)
+        )
 
 
 def _required_arguments(func):

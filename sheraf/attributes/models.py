@@ -446,6 +446,15 @@ class IndexedModelAttribute(ModelReferences, Attribute):
     def deserialize(self, raw):
         return self._bound(raw)
 
+    def index_keys(self, table):
+        """The identifiers of the instances of ``table``: an owner is filed
+        under those of the instances it holds."""
+        return {instance.raw_identifier for instance in table.all()}
+
+    def search_keys(self, value):
+        """An instance is searched by its identifier."""
+        return {value.raw_identifier if isinstance(value, self.model) else value}
+
     def update(
         self,
         old_value,

@@ -33,10 +33,52 @@ class SimpleAttribute(Attribute):
     """Holds any value ZODB can store, unchecked."""
 
 
-class IntegerAttribute(Attribute):
+class TypedAttribute(Attribute):
+    """Holds values of its ``type`` class attribute: a value of another type
+    is converted by calling ``type`` on it, and ``None`` is kept. Its
+    default value is ``type()``, stored when it is first read. Subclass it
+    for a type of your own:
+
+    >>> import decimal
+    >>> class DecimalAttribute(sheraf.TypedAttribute):
+    ...     type = decimal.Decimal
+    ...
+    >>> class Cowboy(sheraf.Model):
+    ...     table = "typed_cowboys"
+    ...     debt = DecimalAttribute()
+    ...
+    >>> with sheraf.connection():
+    ...     george = Cowboy.create()
+    ...     george.debt, Cowboy.create(debt="12.50").debt
+    (Decimal('0'), Decimal('12.50'))
+
+    The attributes of booleans, integers, floats and strings are typed
+    attributes that check more: they refuse what would lose data in the
+    conversion (``51.5`` for an integer).
+    """
+
+    type = object
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default", self.type)
+        super().__init__(**kwargs)
+
+    def serialize(self, value):
+        if value is None or type(value) is self.type:
+            return value
+        try:
+            return self.type(value)
+        except (TypeError, ValueError):
+            raise
+        except Exception as error:  # such as decimal.InvalidOperation
+            raise ValueError(f"not a {self.type.__name__}: {error!r}") from error
+
+
+class IntegerAttribute(TypedAttribute):
     """Holds an :class:`int`. Whole floats and numeric strings are
     converted; ``None`` is kept."""
 
+    type = int
     default_index_mapping = LOBTree
 
     def __init__(self, default=0, **kwargs):
@@ -62,9 +104,11 @@ class IntegerAttribute(Attribute):
             ) from None
 
 
-class FloatAttribute(Attribute):
+class FloatAttribute(TypedAttribute):
     """Holds a :class:`float`. Integers and numeric strings are converted;
     ``None`` is kept."""
+
+    type = float
 
     def __init__(self, default=0.0, **kwargs):
         super().__init__(default=default, **kwargs)
@@ -80,9 +124,11 @@ class FloatAttribute(Attribute):
             raise ValueError("not a number") from None
 
 
-class StringAttribute(Attribute):
+class StringAttribute(TypedAttribute):
     """Holds a :class:`str`. Numbers, UUIDs and UTF-8 bytes are converted;
     ``None`` is kept. Empty strings are not indexed."""
+
+    type = str
 
     nullok = False
 
@@ -106,8 +152,10 @@ class StringAttribute(Attribute):
         raise TypeError(f"a string is needed, not {type(value).__name__}")
 
 
-class BooleanAttribute(Attribute):
+class BooleanAttribute(TypedAttribute):
     """Holds a :class:`bool`; ``0`` and ``1`` are converted, ``None`` is kept."""
+
+    type = bool
 
     def __init__(self, default=False, **kwargs):
         super().__init__(default=default, **kwargs)
@@ -178,7 +226,12 @@ class DateTimeAttribute(Attribute):
             raise TypeError(f"a datetime is needed, not {type(value).__name__}")
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        return (value - _EPOCH).total_seconds()
+        return self.datetime_to_timestamp(value)
+
+    def datetime_to_timestamp(self, naive_utc):
+        """The number of seconds from 1970-01-01 to the naive UTC datetime
+        ``naive_utc``: how it is stored."""
+        return (naive_utc - _EPOCH).total_seconds()
 
     def deserialize(self, raw):
         if raw is None:

@@ -5,8 +5,18 @@ with the attribute of their items.
 A view reads and writes the stored collection in place. When the
 attribute is indexed, a change is written as a new collection through the
 model instead, so that its indexes follow.
+
+A view also offers the methods of its persistent collection: those this
+module defines (``append(item, unique=True)``, ``minKey()``...) convert
+items as the others do; any other one (``byValue``, ``has_key``...) is the
+collection's own, and reads and writes items as they are stored.
+
+As sheraf 0.6's accessors did, a view names the attribute of its items
+``_attribute`` and the persistent collection ``mapping``: a subclass given
+as ``accessor_type`` to a collection attribute can use them.
 """
 
+import builtins
 from collections.abc import Mapping
 from collections.abc import MutableMapping
 from collections.abc import MutableSequence
@@ -24,28 +34,40 @@ class CollectionView:
         collection inside another one.
     """
 
-    __slots__ = ("_attribute", "_item", "mapping", "_model")
+    __slots__ = ("_collection", "_attribute", "mapping", "_model")
 
     def __init__(self, attribute, mapping, model=None):
-        self._attribute = attribute
-        self._item = attribute.attribute
+        self._collection = attribute
+        self._attribute = attribute.attribute
         self.mapping = mapping
         self._model = model
 
+    def __getattr__(self, name):
+        # The other methods of the persistent collection, as they are.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return getattr(self.mapping, name)
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} and its {type(self.mapping).__name__} "
+                f"have no attribute {name!r}"
+            ) from None
+
     def _serialize(self, value):
         try:
-            return self._item.serialize(value)
+            return self._attribute.serialize(value)
         except (TypeError, ValueError) as error:
             if self._model is None:
-                label = self._attribute.__class__.__name__
+                label = self._collection.__class__.__name__
             else:
-                label = self._attribute.label(self._model)
+                label = self._collection.label(self._model)
             raise cannot_hold(label, value, error) from error
 
     def _change(self, change):
         """Apply ``change`` to the persistent collection; return what it
         returns."""
-        model, attribute = self._model, self._attribute
+        model, attribute = self._model, self._collection
         if model is None or not attribute.indexes:
             return change(self.mapping)
         changed = type(self.mapping)(self.mapping)
@@ -69,13 +91,13 @@ class ListView(CollectionView, MutableSequence):
     __slots__ = ()
 
     def __getitem__(self, index):
-        deserialize = self._item.deserialize
+        deserialize = self._attribute.deserialize
         if isinstance(index, slice):
             return [deserialize(raw) for raw in self.mapping[index]]
         return deserialize(self.mapping[index])
 
     def __iter__(self):
-        deserialize = self._item.deserialize
+        deserialize = self._attribute.deserialize
         return (deserialize(raw) for raw in self.mapping)
 
     def __setitem__(self, index, value):
@@ -92,16 +114,38 @@ class ListView(CollectionView, MutableSequence):
         raw = self._serialize(value)
         self._change(lambda items: items.insert(index, raw))
 
-    def append(self, value):
-        raw = self._serialize(value)
-        self._change(lambda items: items.append(raw))
+    def append(self, value, unique=False):
+        """Add ``value`` at the end; with ``unique``, only if the list does
+        not hold it yet."""
+        self.extend([value], unique)
 
-    def extend(self, values):
-        raws = [self._serialize(value) for value in values]
-        self._change(lambda items: items.extend(raws))
+    def extend(self, values, unique=False):
+        """Add ``values`` at the end; with ``unique``, only those the list
+        does not hold yet."""
+        raws = []
+        for value in values:
+            raw = self._serialize(value)
+            if not unique or (raw not in raws and raw not in self.mapping):
+                raws.append(raw)
+        if raws:
+            self._change(lambda items: items.extend(raws))
+
+    def remove(self, value, all=False):
+        """Remove the first item equal to ``value``, or every one with
+        ``all``; :class:`ValueError` if there is none."""
+        raw = self._serialize(value)
+        positions = [i for i, item in enumerate(self.mapping) if item == raw]
+        if not positions:
+            raise ValueError(f"{value!r} is not in the list")
+
+        def remove(items):
+            for position in reversed(positions if all else positions[:1]):
+                del items[position]
+
+        self._change(remove)
 
     def pop(self, index=-1):
-        return self._item.deserialize(self._change(lambda items: items.pop(index)))
+        return self._attribute.deserialize(self._change(lambda items: items.pop(index)))
 
     def clear(self):
         self._change(lambda items: items.clear())
@@ -135,7 +179,7 @@ class SetView(CollectionView, MutableSet):
 
     def _stored_forms(self, value):
         try:
-            return self._item.search_keys(value)
+            return self._attribute.search_keys(value)
         except (TypeError, ValueError):
             return set()
 
@@ -143,13 +187,47 @@ class SetView(CollectionView, MutableSet):
         return any(raw in self.mapping for raw in self._stored_forms(value))
 
     def __iter__(self):
-        deserialize = self._item.deserialize
+        deserialize = self._attribute.deserialize
         return (deserialize(raw) for raw in self.mapping)
 
     def add(self, value):
-        raw = self._serialize(value)
-        if raw not in self.mapping:
-            self._change(lambda items: items.add(raw))
+        self.update([value])
+
+    def insert(self, value):
+        """Add ``value``: 1 if the set did not hold it, 0 if it did."""
+        return self.update([value])
+
+    def update(self, values):
+        """Add ``values``: how many the set did not hold."""
+        raws = []
+        for value in values:
+            raw = self._serialize(value)
+            if raw not in raws and raw not in self.mapping:
+                raws.append(raw)
+        if raws:
+            self._change(lambda items: items.update(raws))
+        return len(raws)
+
+    def has_key(self, value):
+        return value in self
+
+    def keys(self, min=None, max=None, excludemin=False, excludemax=False):
+        """The items from ``min`` to ``max``, in their order."""
+        raws = self.mapping.keys(
+            self._bound(min), self._bound(max), excludemin, excludemax
+        )
+        return [self._attribute.deserialize(raw) for raw in raws]
+
+    def minKey(self, min=None):
+        """The smallest item, the smallest from ``min`` with ``min``."""
+        return self._attribute.deserialize(self.mapping.minKey(self._bound(min)))
+
+    def maxKey(self, max=None):
+        """The largest item, the largest up to ``max`` with ``max``."""
+        return self._attribute.deserialize(self.mapping.maxKey(self._bound(max)))
+
+    def _bound(self, value):
+        return None if value is None else self._serialize(value)
 
     def discard(self, value):
         present = [raw for raw in self._stored_forms(value) if raw in self.mapping]
@@ -178,7 +256,7 @@ class DictView(CollectionView, MutableMapping):
     __slots__ = ()
 
     def __getitem__(self, key):
-        deserialize = self._item.deserialize
+        deserialize = self._attribute.deserialize
         if isinstance(key, slice):
             return (deserialize(raw) for raw in self.mapping[key])
         return deserialize(self.mapping[key])
@@ -205,17 +283,30 @@ class DictView(CollectionView, MutableMapping):
         return self.mapping.keys(*bounds, **named_bounds)
 
     def values(self, *bounds, **named_bounds):
-        deserialize = self._item.deserialize
+        deserialize = self._attribute.deserialize
         return (
             deserialize(raw) for raw in self.mapping.values(*bounds, **named_bounds)
         )
 
     def items(self, *bounds, **named_bounds):
-        deserialize = self._item.deserialize
+        deserialize = self._attribute.deserialize
         return (
             (key, deserialize(raw))
             for key, raw in self.mapping.items(*bounds, **named_bounds)
         )
+
+    def minKey(self, min=None):
+        """The smallest key, the smallest from ``min`` with ``min`` (over
+        a small dictionary too)."""
+        if hasattr(self.mapping, "minKey"):
+            return self.mapping.minKey(min)
+        return builtins.min(key for key in self.mapping if min is None or key >= min)
+
+    def maxKey(self, max=None):
+        """The largest key, the largest up to ``max`` with ``max``."""
+        if hasattr(self.mapping, "maxKey"):
+            return self.mapping.maxKey(max)
+        return builtins.max(key for key in self.mapping if max is None or key <= max)
 
     def update(self, other=(), **values):
         pairs = other.items() if isinstance(other, Mapping) else other

@@ -16,6 +16,11 @@ class Counter(persistent.Persistent):
     any other change made at the same time, and
     :func:`sheraf.attempt` runs the transaction again.
 
+    It is hashed by identity, unlike the number it holds (and unlike
+    sheraf 0.6, which hashed it by value): its value changes, and a set or
+    a dictionary loses a key whose hash changes. Use ``counter.value`` as a
+    key.
+
     It reads like the number it holds:
 
     >>> hits = sheraf.types.Counter(10)
@@ -31,8 +36,21 @@ class Counter(persistent.Persistent):
 
     @property
     def value(self):
-        """The number."""
+        """The number. Assigning it is :meth:`set`: it conflicts with
+        concurrent changes (in sheraf 0.6 an assignment merged with them as
+        if it were an increment, so ``counter.value = 0`` could be undone by
+        a concurrent increment)."""
         return self._value
+
+    @value.setter
+    def value(self, value):
+        self.set(value)
+
+    @property
+    def nb_editions(self):
+        """How many times the number was set (not incremented): a set
+        conflicts with concurrent changes whenever this count moved."""
+        return self._settings
 
     def increment(self, amount=1):
         """Add ``amount``; concurrent increments all count."""

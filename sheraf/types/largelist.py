@@ -74,14 +74,25 @@ class LargeList(IOBTree):
     def __contains__(self, item):
         return any(candidate == item for candidate in self)
 
-    def append(self, item):
+    def append(self, item, unique=False):
+        """Add ``item`` at the end; with ``unique``, only if the list does
+        not hold it yet."""
+        if unique and item in self:
+            return
         length = len(self)
         IOBTree.__setitem__(self, length, item)
         self._set_length(length + 1)
 
-    def extend(self, items):
+    def extend(self, items, unique=False):
         for item in items:
-            self.append(item)
+            self.append(item, unique)
+
+    def remove(self, item, all=False):
+        """Remove the first item equal to ``item``, or every one with
+        ``all``; :class:`ValueError` if there is none."""
+        MutableSequence.remove(self, item)
+        while all and item in self:
+            MutableSequence.remove(self, item)
 
     def insert(self, index, item):
         length = len(self)
@@ -124,7 +135,6 @@ class LargeList(IOBTree):
     # The mixins of a mutable sequence, on this storage.
     index = MutableSequence.index
     count = MutableSequence.count
-    remove = MutableSequence.remove
     reverse = MutableSequence.reverse
     __iadd__ = MutableSequence.__iadd__
 

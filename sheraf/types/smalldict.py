@@ -4,9 +4,8 @@ writes of different keys and refuses to merge writes of the same key."""
 from collections.abc import MutableMapping
 
 import persistent
-from ZODB.POSException import ConflictError
 
-_MISSING = object()
+from sheraf.tools.dicttools import merge
 
 
 class SmallDict(persistent.Persistent, MutableMapping):
@@ -78,44 +77,5 @@ class SmallDict(persistent.Persistent, MutableMapping):
     def _p_resolveConflict(self, old, committed, new):
         return {
             **new,
-            "data": merge_changes(
-                (old or {}).get("data", {}), committed["data"], new["data"]
-            ),
+            "data": merge((old or {}).get("data", {}), committed["data"], new["data"]),
         }
-
-
-def merge_changes(old, committed, new):
-    """Merge two sets of changes made to ``old``, or raise
-    :class:`~ZODB.POSException.ConflictError` if both changed a key."""
-    merged = dict(committed)
-    for key in old.keys() | new.keys():
-        old_value = old.get(key, _MISSING)
-        new_value = new.get(key, _MISSING)
-        if _same(new_value, old_value):
-            continue
-        committed_value = committed.get(key, _MISSING)
-        if not _same(committed_value, old_value):
-            raise ConflictError(
-                f"both transactions changed the key {key!r} "
-                f"(to {_show(committed_value)} and to {_show(new_value)})"
-            )
-        if new_value is _MISSING:
-            del merged[key]
-        else:
-            merged[key] = new_value
-    return merged
-
-
-def _same(a, b):
-    if a is b:
-        return True
-    if a is _MISSING or b is _MISSING:
-        return False
-    try:
-        return type(a) is type(b) and bool(a == b)
-    except Exception:
-        return False
-
-
-def _show(value):
-    return "nothing" if value is _MISSING else repr(value)

@@ -1,0 +1,151 @@
+"""The data of a sheraf 0.6.0 application opens with this sheraf.
+
+``data/sheraf-0.6.0/`` was written by the real sheraf 0.6.0
+(``data/make_sheraf06_data.py`` says how, ``data/sheraf06_models.py``
+holds the models both versions use): the default database with its blobs,
+a second database, the files of file attributes (two of them queued for
+deletion), and ``expected.json``, what sheraf 0.6.0 read back. Each test
+opens a copy, in a FileStorage and through a real ZEO server.
+"""
+
+import datetime
+import json
+import os
+import shutil
+
+import pytest
+
+import sheraf
+from sheraf.servers import start_zeo_server
+from sheraf.servers import stop_zeo_server
+from tests.data.sheraf06_models import SECOND_DATABASE
+from tests.data.sheraf06_models import Sheriff
+from tests.data.sheraf06_models import Town
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "sheraf-0.6.0")
+with open(os.path.join(DATA, "expected.json")) as _file:
+    EXPECTED = json.load(_file)
+
+
+@pytest.fixture(params=["filestorage", "zeo"])
+def upgraded(request, tmp_path):
+    """A copy of the data, opened as the default and the second database;
+    file attributes use its files. The copy's folder."""
+    data = tmp_path / "sheraf-0.6.0"
+    shutil.copytree(DATA, data)
+    previous_root = sheraf.set_files_root_dir(str(data / "files"))
+    server = None
+    if request.param == "zeo":
+        server, port = start_zeo_server(str(data))
+        uri = f"zeo://127.0.0.1:{port}?blob_dir={tmp_path}/client-blobs"
+    else:
+        uri = f"file://{data}/Data.fs?blobstorage_dir={data}/blobs"
+    default = sheraf.Database(uri)
+    second = sheraf.Database(
+        f"file://{data}/second.fs", db_args={"database_name": SECOND_DATABASE}
+    )
+    yield data
+    second.close()
+    default.close()
+    if server is not None:
+        stop_zeo_server(server)
+    sheraf.set_files_root_dir(previous_root)
+
+
+def sheriff(name):
+    return Sheriff.search(name=name).get()
+
+
+def test_every_password_verifies_and_is_rehashed(upgraded):
+    passwords = EXPECTED["passwords"]
+    attributes = ("password", "md5_password", "sha256_password")
+    with sheraf.connection():
+        legacy = {
+            name: [sheriff(name).mapping[attribute] for attribute in attributes]
+            for name in passwords
+        }
+    assert all(
+        not h.startswith("$scrypt$") for hashes in legacy.values() for h in hashes
+    )
+    with sheraf.connection(commit=True):
+        for name, clears in passwords.items():
+            for attribute, clear in zip(attributes, clears, strict=True):
+                assert not getattr(sheriff(name), attribute) == clear + "?"
+                assert getattr(sheriff(name), attribute) == clear
+    with sheraf.connection():
+        for name, clears in passwords.items():
+            for attribute, clear in zip(attributes, clears, strict=True):
+                password = getattr(sheriff(name), attribute)
+                assert str(password).startswith("$scrypt$") and password == clear
+        assert sheriff("Steven").password is None
+
+
+def test_the_files_queued_by_sheraf_0_6_are_removed(upgraded):
+    files = upgraded / "files"
+    queued = EXPECTED["queued_files"]
+    assert len(queued) == 2 and all((files / path).exists() for path in queued)
+    with sheraf.connection():
+        collector = sheraf.FilesGarbageCollector.instance()
+        assert collector and sorted(collector) == queued
+        assert all(path in collector for path in queued)
+        collector.clear()  # this connection does not commit: nothing changes
+    assert all((files / path).exists() for path in queued)
+    with sheraf.connection(commit=True):
+        sheraf.FilesGarbageCollector.instance().clear()
+    assert not any((files / path).exists() for path in queued)
+    with sheraf.connection():
+        assert not sheraf.FilesGarbageCollector.instance()
+        george, peter = sheriff("George"), sheriff("Peter")
+        assert (george.portrait.stream, george.portrait.extension) == (
+            b"<svg>George</svg>",
+            "svg",
+        )
+        assert (peter.portrait.stream, peter.portrait.extension) == (
+            b"PNG of Peter",
+            "png",
+        )
+        assert sheriff("Steven").portrait is None
+
+
+def test_a_file_of_sheraf_0_6_is_replaced_and_removed(upgraded):
+    with sheraf.connection():
+        old_path = sheriff("George").portrait.absolute_path()
+    with sheraf.connection(commit=True):
+        george = sheriff("George")
+        george.portrait = {"stream": b"<svg>New</svg>", "extension": "svg"}
+    assert not os.path.exists(old_path)
+    with sheraf.connection():
+        assert sheriff("George").portrait.stream == b"<svg>New</svg>"
+
+
+def test_blobs_counters_and_inline_models_read_and_change(upgraded):
+    with sheraf.connection(commit=True):
+        george, peter = sheriff("George"), sheriff("Peter")
+        badge = george.badge
+        assert (badge.data, badge["data"], badge.original_name) == (
+            b"George's badge",
+            b"George's badge",
+            "badge.txt",
+        )
+        assert badge.file_extension == "txt" and len(badge) == 1 and badge
+        assert peter.badge is None
+        assert george.arrests == 12 and peter.arrests == 0
+        assert (george.hat.color, george.hat.size) == ("black", 7)
+        assert george.hats["sunday"].color == "white"
+        assert george.birth == datetime.date(1956, 1, 2)
+        assert list(george.nicknames) == ["Georgey", "the sheriff"]
+        george.arrests += 1
+        george.hats["monday"] = {"color": "grey", "size": 8}
+        george.badge = {"data": b"New badge", "filename": "badge.md"}
+    with sheraf.connection():
+        george = sheriff("George")
+        assert george.arrests == 13 and george.hats["monday"].size == 8
+        assert george.badge.data == b"New badge"
+        assert Town.search(name="Dodge City").get().sheriff == george
+
+
+# --- Index queries and the second database --------------------------------
+# The compat-models work adds its tests here: expected.json holds what
+# sheraf 0.6.0 answered, "index_answers" (sheraf06_models.index_answers())
+# and "saddles" (the brands of the saddles in each database; sheraf 0.6.0
+# reads both through Saddle, whose database_name is SECOND_DATABASE).
