@@ -34,25 +34,13 @@ def sheraf_command(*args, timeout=120):
     )
 
 
-@pytest.fixture
-def zeo_uri(zeo):
-    _, port = zeo
-    return f"zeo://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def database(zeo_uri):
-    database = sheraf.Database(zeo_uri)
-    yield database
-    database.close()
-
-
 def last_transaction(database):
     database.db.storage.sync()
     return database.db.lastTransaction()
 
 
-def test_check_of_a_healthy_database_exits_0_with_its_tables(zeo_uri, database):
+def test_check_of_a_healthy_database_exits_0_with_its_tables(sheraf_zeo_database):
+    zeo_uri = sheraf_zeo_database.uri
     hire(5)
     result = sheraf_command(zeo_uri, "check", PATH)
     assert result.returncode == 0, result.stderr
@@ -65,7 +53,8 @@ def test_check_of_a_healthy_database_exits_0_with_its_tables(zeo_uri, database):
     assert "Cowboy: checking: 5/5 in" in result.stderr  # plain progress lines
 
 
-def test_check_then_fix_then_check_is_clean(zeo_uri, database):
+def test_check_then_fix_then_check_is_clean(sheraf_zeo_database):
+    zeo_uri = sheraf_zeo_database.uri
     identifiers = hire(30)
     for corrupt, identifier in zip(CORRUPTIONS, identifiers[3:], strict=False):
         corrupt(identifier)
@@ -95,7 +84,8 @@ def test_check_then_fix_then_check_is_clean(zeo_uri, database):
     ],
     ids=["commit", "no-commit", "fork", "no-reset"],
 )
-def test_rebuild_builds_a_missing_index(zeo_uri, database, options):
+def test_rebuild_builds_a_missing_index(sheraf_zeo_database, options):
+    zeo_uri = sheraf_zeo_database.uri
     hire(20)
     with sheraf.connection(commit=True) as connection:
         del raw_table(connection)["town"]
@@ -106,7 +96,8 @@ def test_rebuild_builds_a_missing_index(zeo_uri, database, options):
     assert sheraf_command(zeo_uri, "check", PATH).returncode == 0
 
 
-def test_rebuild_of_part_of_a_table(zeo_uri, database):
+def test_rebuild_of_part_of_a_table(sheraf_zeo_database):
+    zeo_uri = sheraf_zeo_database.uri
     hire(20)
     with sheraf.connection(commit=True) as connection:
         del raw_table(connection)["town"]
@@ -118,7 +109,8 @@ def test_rebuild_of_part_of_a_table(zeo_uri, database):
     assert sheraf_command(zeo_uri, "check", PATH).returncode == 1
 
 
-def test_ctrl_c_stops_between_batches_and_keeps_what_was_committed(zeo_uri, database):
+def test_ctrl_c_stops_between_batches_and_keeps_what_was_committed(sheraf_zeo_database):
+    zeo_uri = sheraf_zeo_database.uri
     for start in range(0, 3000, 1000):
         hire(1000, start)
     with sheraf.connection(commit=True) as connection:
@@ -178,12 +170,13 @@ def _bad_inputs(zeo_uri):
 
 
 def test_bad_input_is_one_line_with_exit_status_2_and_nothing_written(
-    zeo_uri, database
+    sheraf_zeo_database,
 ):
+    zeo_uri = sheraf_zeo_database.uri
     hire(3)
     with sheraf.connection(commit=True) as connection:
         del raw_table(connection)["town"]
-    before = last_transaction(database)
+    before = last_transaction(sheraf_zeo_database)
     for args, message in _bad_inputs(zeo_uri):
         result = sheraf_command(*args)
         assert result.returncode == 2, (args, result.stderr)
@@ -192,7 +185,7 @@ def test_bad_input_is_one_line_with_exit_status_2_and_nothing_written(
         assert lines[0].startswith("sheraf: error: "), lines
         assert message in lines[0], (args, lines[0])
         assert result.stdout == "", args
-    assert last_transaction(database) == before
+    assert last_transaction(sheraf_zeo_database) == before
     with sheraf.connection():
         assert Cowboy.outdated_indexes() == ["town"]
 
