@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench import reference
 from bench import report
+from bench.plan import HELD_CACHE_SIZE
 from bench.plan import PROFILES
 from bench.plan import WORKLOADS_BY_KEY
 from bench.plan import commands
@@ -121,9 +122,11 @@ def measure(args, sizes, work_dir):
             worker.close()
         for process, _port in servers.values():
             stop_zeo_server(process)
+    memory_samples = measure_memory(reference_python, sizes, work_dir)
     http_samples, practices = http_load.measure_saloon(sizes, work_dir)
     return {
         "samples": samples,
+        "memory_samples": memory_samples,
         "http_samples": http_samples,
         "practices": practices,
         "http_tool": http_load.load_tool(),
@@ -132,11 +135,74 @@ def measure(args, sizes, work_dir):
     }
 
 
-def profile_below_goal(summary, http_summary, profile_name):
+def measure_memory(reference_python, sizes, work_dir):
+    """The memory each implementation takes to hold ``sizes.held``
+    instances in a connection's cache, in a fresh worker each round, the
+    implementations taking turns: ``{implementation: [answer per round]}``
+    (see :meth:`bench.raw_zodb.RawZODB.hold`)."""
+    paths = {}
+    workers = start_workers(reference_python, work_dir)
+    try:
+        for name, worker in workers.items():
+            paths[name] = Path(work_dir) / f"held-{name}" / "Data.fs"
+            paths[name].parent.mkdir()
+            worker.call(
+                "create",
+                path=str(paths[name]),
+                size=sizes.held,
+                batch=sizes.batch,
+                seed=2024,
+            )
+            worker.call("drop")
+    finally:
+        for worker in workers.values():
+            worker.close()
+    samples = {}
+    for round_number in range(sizes.memory_rounds):
+        workers = start_workers(reference_python, work_dir)
+        try:
+            names = list(workers)
+            turn = round_number % len(names)
+            answers = {
+                name: workers[name].call(
+                    "hold", path=str(paths[name]), cache_size=HELD_CACHE_SIZE
+                )
+                for name in names[turn:] + names[:turn]
+            }
+        finally:
+            for worker in workers.values():
+                worker.close()
+        _check_same_work("memory", answers)
+        for name, answer in answers.items():
+            samples.setdefault(name, []).append(answer)
+        print(
+            f"memory round {round_number + 1}/{sizes.memory_rounds} "
+            + " ".join(
+                f"{name} {a['rss'] / 2**20:.1f} MiB" for name, a in answers.items()
+            ),
+            flush=True,
+        )
+    return samples
+
+
+#: The profile of ``python -m bench.profile`` that shows where the time of
+#: a goal goes, for goals that are not a workload of their own.
+PROFILED = {"http_read": "http_read", "http_read_raw": "http_read"}
+
+
+def profile_below_goal(run, profile_name):
     """The hot spots of the workloads below their goal, by workload key."""
     profiles = {}
-    for key, _goal, _measured, holds in report.goals(summary, http_summary):
-        if holds is False:
+    workload_keys = set(WORKLOADS_BY_KEY)
+    for key, _goal, _measured, holds in report.goals(
+        run["summary"], run["http"], run["memory"]
+    ):
+        key = PROFILED.get(key, key)
+        if (
+            holds is False
+            and key in workload_keys | set(PROFILED)
+            and key not in profiles
+        ):
             print(f"profiling {key}", flush=True)
             command = [
                 sys.executable,
@@ -216,11 +282,8 @@ def main(argv=None):
         shutil.rmtree(work_dir, ignore_errors=True)
     run["summary"] = report.summarize(run["samples"])
     run["http"] = report.summarize_http(run["http_samples"])
-    run["profiles"] = (
-        {}
-        if args.no_profiles
-        else profile_below_goal(run["summary"], run["http"], args.profile)
-    )
+    run["memory"] = report.summarize_memory(run["memory_samples"])
+    run["profiles"] = {} if args.no_profiles else profile_below_goal(run, args.profile)
     run.update(
         command=" ".join(["python -m bench", *argv]),
         profile=args.profile,
@@ -237,7 +300,9 @@ def main(argv=None):
         )
     )
     print(f"\nWritten: {output}\n", flush=True)
-    for _key, goal, measured, holds in report.goals(run["summary"], run["http"]):
+    for _key, goal, measured, holds in report.goals(
+        run["summary"], run["http"], run["memory"]
+    ):
         print(
             f"{'   ' if holds is None else 'ok ' if holds else 'NO '} {goal}: {measured}"
         )

@@ -2,6 +2,7 @@
 same rows in the same order, and the same positions sampled for reads, so
 that their results can be compared; and how they read it."""
 
+import gc
 import random
 
 
@@ -40,3 +41,27 @@ def visit(timer, connection, records, passes, cold):
             for record in records():
                 _ = record.name, record.gunskill
     return check
+
+
+def resident_bytes():
+    """The resident memory of this process (Linux), after a collection."""
+    gc.collect()
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("No VmRSS in /proc/self/status.")
+
+
+def hold(timer, records):
+    """Read the name and gunskill of everything ``records()`` gives, under
+    ``timer``, keeping it in the connection's cache. Return the sum of the
+    gunskills and the figures of the memory it takes: ``rss_before`` and
+    ``rss``, the resident memory of the process before and after."""
+    before = resident_bytes()
+    check = 0
+    with timer:
+        for record in records():
+            _ = record.name
+            check += record.gunskill
+    return check, {"rss_before": before, "rss": resident_bytes()}

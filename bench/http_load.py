@@ -23,18 +23,45 @@ WARM_UP_SECONDS = 1
 WORKERS = 2
 
 
-def endpoints(cowboy_id):
-    """``(key, title, method, path)`` of the endpoints measured."""
+def endpoints(ids):
+    """``(key, title, method, path)`` of the endpoints measured; ``ids``
+    holds the identifiers in their paths: ``cowboy`` (the saloon's),
+    ``raw_cowboy`` and ``tally``."""
     return [
         ("empty", "`GET /health` (no database)", "GET", "/health"),
-        ("read", "`GET /api/cowboys/<id>`", "GET", f"/api/cowboys/{cowboy_id}"),
+        (
+            "read",
+            "`GET /api/cowboys/<id>` (the saloon)",
+            "GET",
+            f"/api/cowboys/{ids['cowboy']}",
+        ),
+        (
+            "raw_read",
+            "`GET /raw/cowboys/<id>` (raw ZODB by hand)",
+            "GET",
+            f"/raw/cowboys/{ids['raw_cowboy']}",
+        ),
         (
             "increment",
-            "`POST /api/cowboys/<id>/practice`",
+            "`POST /api/cowboys/<id>/practice` (IntegerAttribute += 1)",
             "POST",
-            f"/api/cowboys/{cowboy_id}/practice",
+            f"/api/cowboys/{ids['cowboy']}/practice",
+        ),
+        (
+            "counter",
+            "`POST /bench/tallies/<id>/cheer` (CounterAttribute.increment(1))",
+            "POST",
+            f"/bench/tallies/{ids['tally']}/cheer",
         ),
     ]
+
+
+#: The endpoints that write to one object: the identifier of the object,
+#: where to read it, and the field that counts the writes.
+HOT_ENDPOINTS = {
+    "increment": ("cowboy", "/api/cowboys/{}", "gunskill"),
+    "counter": ("tally", "/bench/tallies/{}", "cheers"),
+}
 
 
 def load_tool():
@@ -156,30 +183,60 @@ def workers_cpu_seconds(master_pid):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def raw_commit_rate(port, commits):
+    """Raw sequential commits against the ZEO server at ``port``, from this
+    process: ``{"completed", "seconds"}``, the rate the hot endpoints are
+    compared with (see :meth:`bench.raw_zodb.RawZODB.zeo_commits`)."""
+    from bench.raw_zodb import RawZODB
+    from bench.worker import Timer
+
+    timer = Timer()
+    completed, _score = RawZODB().zeo_commits(timer, port, commits, counter=False)
+    return {"completed": completed, "seconds": timer.seconds}
+
+
+def _hire(url):
+    """The objects the endpoints work on: their identifiers, by the names
+    :func:`endpoints` takes."""
+    ids = {}
+    for key, path in (
+        ("cowboy", "/api/cowboys"),
+        ("raw_cowboy", "/raw/cowboys"),
+        ("tally", "/bench/tallies"),
+    ):
+        status, answer = request(url, "POST", path, {"name": "Bench"})
+        if status != 201:
+            raise RuntimeError(f"POST {path} answered {status}: {answer}")
+        ids[key] = answer["id"]
+    return ids
+
+
 def measure_saloon(sizes, work_dir, progress=print):
-    """Start the saloon, hire a cowboy, then load each endpoint in turn,
-    ``sizes.http_rounds`` times, the order turning each round. Return the
-    samples: ``{endpoint key: [{"completed", "failed", "seconds",
-    "cpu_seconds"}, ...]}``, ``cpu_seconds`` being the CPU time of the
-    workers;
-    and the practices the saloon counted, with those it answered with
-    success (it may count a few more: requests still on their way when a
-    load ends)."""
+    """Start the saloon (with the endpoints of :mod:`bench.http_app`),
+    create the objects the endpoints work on, then load each endpoint in
+    turn, ``sizes.http_rounds`` times, the order turning each round, and
+    after them make ``sizes.commits`` raw sequential commits against the
+    same ZEO server. Return the samples: ``{endpoint key: [{"completed",
+    "failed", "seconds", "cpu_seconds"}, ...], "raw_commits": [{"completed",
+    "seconds"}, ...]}``, ``cpu_seconds`` being the CPU time of the workers;
+    and, for each hot endpoint, the writes its object counted, with the
+    requests answered with success (it may count a few more: requests
+    still on their way when a load ends)."""
     data_dir = Path(work_dir) / "saloon"
     data_dir.mkdir()
-    saloon = Saloon(str(data_dir), workers=WORKERS)
+    saloon = Saloon(str(data_dir), workers=WORKERS, app="bench.http_app:application")
     try:
-        status, cowboy = request(saloon.url, "POST", "/api/cowboys", {"name": "Bench"})
-        if status != 201:
-            raise RuntimeError(f"Hiring a cowboy answered {status}: {cowboy}")
-        routes = endpoints(cowboy["id"])
+        ids = _hire(saloon.url)
+        routes = endpoints(ids)
         samples = {key: [] for key, *_ in routes}
-        answered = 0
+        samples["raw_commits"] = []
+        answered = dict.fromkeys(HOT_ENDPOINTS, 0)
         for key, _title, method, path in routes:
             completed, failed, _ = load(
                 saloon.url, method, path, WARM_UP_SECONDS, sizes.http_connections
             )
-            answered += (completed - failed) * (key == "increment")
+            if key in answered:
+                answered[key] += completed - failed
         for round_number in range(sizes.http_rounds):
             turn = round_number % len(routes)
             for key, _title, method, path in routes[turn:] + routes[:turn]:
@@ -197,13 +254,24 @@ def measure_saloon(sizes, work_dir, progress=print):
                         "cpu_seconds": cpu,
                     }
                 )
-                answered += (completed - failed) * (key == "increment")
+                if key in answered:
+                    answered[key] += completed - failed
                 progress(
                     f"  http round {round_number + 1}: {key} {completed / seconds:.0f} requests/s"
                 )
-        gunskill = request(saloon.url, "GET", f"/api/cowboys/{cowboy['id']}")[1][
-            "gunskill"
-        ]
+            commits = raw_commit_rate(saloon.zeo_port, sizes.commits)
+            samples["raw_commits"].append(commits)
+            progress(
+                f"  http round {round_number + 1}: raw sequential commits "
+                f"{commits['completed'] / commits['seconds']:.0f}/s"
+            )
+        counted = {
+            key: request(saloon.url, "GET", path.format(ids[name]))[1][field]
+            for key, (name, path, field) in HOT_ENDPOINTS.items()
+        }
     finally:
         saloon.stop()
-    return samples, {"counted": gunskill, "answered": answered}
+    return samples, {
+        key: {"counted": counted[key], "answered": answered[key]}
+        for key in HOT_ENDPOINTS
+    }

@@ -7,7 +7,9 @@
 the benchmark runs it, with cProfile on during its measured part only; or
 ``http_read``: the saloon's WSGI application answering ``GET
 /api/cowboys/<id>`` against a ZEO server, in this process, without
-gunicorn. It prints the functions with the most time of their own.
+gunicorn; or ``http_raw_read``: the same endpoint written on raw ZODB
+(see :mod:`bench.http_app`). It prints the functions with the most time of
+their own.
 """
 
 import argparse
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from werkzeug.test import EnvironBuilder
 
+import sheraf
 from bench.plan import PROFILES
 from bench.plan import WORKLOADS
 from bench.plan import commands
@@ -73,27 +76,38 @@ def profile_workload(key, sizes, work_dir):
     return timer.profiler, ops
 
 
-def profile_http_read(work_dir):
-    """The profile of the saloon's application answering ``GET
-    /api/cowboys/<id>``, and the number of requests."""
+#: The HTTP profiles: the endpoint of :mod:`bench.http_app` each one reads,
+#: and the path that creates the object it reads.
+HTTP_PROFILES = {
+    "http_read": ("/api/cowboys", "/api/cowboys/{}"),
+    "http_raw_read": ("/raw/cowboys", "/raw/cowboys/{}"),
+}
+
+
+def profile_http(key, work_dir):
+    """The profile of :mod:`bench.http_app` (the saloon and the bench's
+    endpoints) answering the read endpoint of the HTTP profile ``key``,
+    and the number of requests."""
     from sheraf.servers import start_zeo_server
     from sheraf.servers import stop_zeo_server
 
+    create_path, read_path = HTTP_PROFILES[key]
     process, port = start_zeo_server(work_dir)
     os.environ["SALOON_DATABASE"] = f"zeo://127.0.0.1:{port}"
     try:
-        from examples.saloon import app
+        from bench import http_app
 
-        body = app.application(
-            _environ("POST", "/api/cowboys", b'{"name": "Profiled"}'), _ignore
+        body = http_app.application(
+            _environ("POST", create_path, b'{"name": "Profiled"}'), _ignore
         )
-        cowboy_id = json.loads(b"".join(body))["id"]
+        environ = _environ("GET", read_path.format(json.loads(b"".join(body))["id"]))
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(HTTP_READS):
-            app.application(_environ("GET", f"/api/cowboys/{cowboy_id}"), _ignore)
+            http_app.application(dict(environ), _ignore)
         profiler.disable()
-        app.database.close()
+        http_app.raw_database.close()
+        sheraf.Database.get().close()
     finally:
         stop_zeo_server(process)
     return profiler, HTTP_READS
@@ -109,7 +123,7 @@ def _ignore(status, headers, exc_info=None):
 
 def hot_spots(profiler, ops, top):
     """As text: the ``top`` functions by time of their own, then the
-    ``top`` functions of this project (sheraf/, examples/) by time spent
+    ``top`` functions of this project (sheraf/, examples/, bench/) by time spent
     in them and in what they call."""
     stats = pstats.Stats(profiler)
     total = stats.total_tt
@@ -126,7 +140,7 @@ def hot_spots(profiler, ops, top):
     ours = [
         row
         for row in rows
-        if row[3].rsplit("(", 1)[1].startswith(("sheraf/", "examples/"))
+        if row[3].rsplit("(", 1)[1].startswith(("sheraf/", "examples/", "bench/"))
     ]
     lines = [
         f"{total / ops * 1e6:.1f} µs per operation under the profiler, {ops} operations"
@@ -156,7 +170,7 @@ def _short(filename):
 
 
 def main(argv=None):
-    keys = [w.key for w in WORKLOADS] + ["http_read"]
+    keys = [w.key for w in WORKLOADS] + list(HTTP_PROFILES)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -168,8 +182,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     work_dir = tempfile.mkdtemp(prefix="sheraf-profile-")
     try:
-        if args.workload == "http_read":
-            profiler, ops = profile_http_read(work_dir)
+        if args.workload in HTTP_PROFILES:
+            profiler, ops = profile_http(args.workload, work_dir)
         else:
             profiler, ops = profile_workload(
                 args.workload, PROFILES[args.profile], work_dir

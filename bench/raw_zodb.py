@@ -20,6 +20,7 @@ from ZODB.MappingStorage import MappingStorage
 
 from bench.dataset import batches
 from bench.dataset import cowboy_rows
+from bench.dataset import hold
 from bench.dataset import sample
 from bench.dataset import visit
 
@@ -97,6 +98,18 @@ class RawZODB:
         count = sum(1 for _ in found())
         connection.close()
         return count * passes, check
+
+    def hold(self, timer, path, cache_size):
+        """Open the FileStorage ``create`` wrote, in a process that has not
+        read it yet, and load every record in the connection's cache."""
+        db = ZODB.DB(FileStorage(path), cache_size=cache_size)
+        connection, _ = _open(db)
+        cowboys = connection.root()["cowboys"]
+        check, memory = hold(timer, cowboys.values)
+        count = len(cowboys)
+        connection.close()
+        db.close()
+        return count, check, memory
 
     def drop(self, timer):
         self.db.close()

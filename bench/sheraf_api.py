@@ -12,6 +12,7 @@ from itertools import chain
 import sheraf
 from bench.dataset import batches
 from bench.dataset import cowboy_rows
+from bench.dataset import hold
 from bench.dataset import sample
 from bench.dataset import visit
 
@@ -76,6 +77,16 @@ class SherafModels:
             check = visit(timer, connection, found, passes, cold=False)
             count = sum(1 for _ in found())
         return count * passes, check
+
+    def hold(self, timer, path, cache_size):
+        """Open the FileStorage ``create`` wrote, in a process that has not
+        read it yet, and load every instance in the connection's cache."""
+        database = sheraf.Database(f"file://{path}", db_args={"cache_size": cache_size})
+        with sheraf.connection():
+            check, memory = hold(timer, Cowboy.all)
+            count = Cowboy.count()
+        database.close()
+        return count, check, memory
 
     def drop(self, timer):
         sheraf.Database.get().close()

@@ -8,7 +8,9 @@ and from where), then reads commands, one JSON object per line on stdin:
 :mod:`bench.raw_zodb` and :mod:`bench.sheraf_api`) and answers one JSON
 line: ``{"seconds": ..., "cpu_seconds": ..., "ops": ..., "check": ...}``,
 or ``{"error": traceback}``. ``check`` is a sum computed from the data the workload read,
-which must be the same for every implementation.
+which must be the same for every implementation. A method may answer more
+figures (the memory it holds, for instance) in a dictionary after ``ops``
+and ``check``.
 """
 
 import gc
@@ -64,7 +66,9 @@ def run(subject, request):
     """Run one command; the answer as a dictionary."""
     timer = Timer()
     try:
-        ops, check = getattr(subject, request["workload"])(timer, **request["args"])
+        ops, check, *extra = getattr(subject, request["workload"])(
+            timer, **request["args"]
+        )
     except Exception:
         return {"error": traceback.format_exc()}
     return {
@@ -72,6 +76,7 @@ def run(subject, request):
         "cpu_seconds": timer.cpu_seconds,
         "ops": ops,
         "check": check,
+        **(extra[0] if extra else {}),
     }
 
 

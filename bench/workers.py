@@ -88,8 +88,9 @@ def start_workers(reference_python, work_dir):
     ]
     if reference_python is not None:
         alone = Path(work_dir) / "reference-cwd"
-        alone.mkdir()
-        (alone / "bench").symlink_to(ROOT / "bench")
+        if not alone.exists():
+            alone.mkdir()
+            (alone / "bench").symlink_to(ROOT / "bench")
         specs.append(("reference", reference_python, "sheraf", alone, env))
     workers = {}
     try:

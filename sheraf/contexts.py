@@ -17,17 +17,32 @@ aborts their transactions and gives them back to their pool.
 >>> sheraf.get_context_provider()
 <ThreadProvider>
 >>> sheraf.set_context_provider(previous)
+
+The innermost connection context of the running execution context is
+:func:`current_context`:
+
+>>> from sheraf.contexts import current_context
+>>> current_context() is None
+True
+>>> with sheraf.connection() as connection:
+...     current_context().connection is connection
+True
+>>> current_context(needed_by="The saloon")
+Traceback (most recent call last):
+    ...
+sheraf.exceptions.NotConnectedException: The saloon needs an open connection, and the current main greenlet ... has none. ...
 """
 
 import contextvars
-import sys
 import threading
 import warnings
 import weakref
 
 import greenlet
 
+from sheraf import cooperation
 from sheraf.exceptions import ConnectionLeftOpenWarning
+from sheraf.exceptions import NotConnectedException
 
 
 class ContextProvider:
@@ -110,9 +125,30 @@ class ContextVarProvider(ContextProvider):
 
 
 class ContextStack(list):
-    """The connections an execution context has open, innermost last."""
+    """The connection contexts an execution context has open, innermost
+    last. It is known to :func:`current_stack` from its first
+    :meth:`push` until its last :meth:`remove`."""
 
-    __slots__ = ("key", "provider", "_watch")
+    __slots__ = ("_key", "provider", "_watch")
+
+    def __init__(self, provider, owner):
+        super().__init__()
+        self._key = id(owner)
+        self.provider = provider
+        self._watch = weakref.ref(owner, _owner_ended_callback(self._key))
+
+    def push(self, context):
+        """Add ``context``, the innermost one now."""
+        if not self:
+            _stacks[self._key] = self
+        self.append(context)
+
+    def remove(self, context):
+        """Take ``context`` off, wherever it is, if it is there."""
+        if context in self:
+            super().remove(context)
+            if not self and _stacks.get(self._key) is self:
+                del _stacks[self._key]
 
     @property
     def owner_description(self):
@@ -123,6 +159,7 @@ class ContextStack(list):
 
 
 _provider = GreenletProvider()
+#: The stacks that hold connection contexts, by ``id()`` of their owner.
 _stacks = {}
 
 
@@ -152,34 +189,48 @@ def get_context_provider():
 
 
 def current_stack():
-    """The open connections of the running execution context, or ``None``."""
+    """The open connection contexts of the running execution context, or
+    ``None`` without any."""
     return _stacks.get(id(_provider.owner()))
 
 
-def enter_stack():
-    """The stack of the running execution context, created when needed."""
+def stack_here():
+    """The stack of the running execution context: its open one, or a new
+    empty one, known once something is pushed on it."""
     owner = _provider.owner()
-    key = id(owner)
-    stack = _stacks.get(key)
+    stack = _stacks.get(id(owner))
     if stack is None:
-        stack = _stacks[key] = ContextStack()
-        stack.key = key
-        stack.provider = _provider
-        stack._watch = weakref.ref(owner, _owner_ended_callback(key))
+        stack = ContextStack(_provider, owner)
     return stack
 
 
-def leave_stack(stack):
-    """Forget ``stack`` once its last connection is closed."""
-    if not stack:
-        _stacks.pop(stack.key, None)
+def current_context(needed_by=None):
+    """The innermost connection context of the running execution context.
+
+    Without one: ``None``, or, when ``needed_by`` names what needs one, a
+    :class:`~sheraf.exceptions.NotConnectedException` that says why there
+    is none.
+    """
+    stack = _stacks.get(id(_provider.owner()))
+    if stack:
+        return stack[-1]
+    if needed_by is None:
+        return None
+    raise NotConnectedException(_not_connected_message(needed_by))
 
 
-def threads_are_greenlets():
-    """Whether gevent has patched :mod:`threading`, making threads greenlets
-    and their locks cooperative."""
-    monkey = sys.modules.get("gevent.monkey")
-    return monkey is not None and monkey.is_module_patched("threading")
+def _not_connected_message(needed_by):
+    here = _provider.describe(_provider.owner())
+    message = (
+        f"{needed_by} needs an open connection, and the current {here} has "
+        "none. Connection contexts belong to the thread or greenlet that "
+        "opened them: one started inside a `with sheraf.connection():` block "
+        "does not share it, and must open its own."
+    )
+    others = len(_stacks)
+    if others:
+        message += f" ({others} other thread(s) or greenlet(s) have one open.)"
+    return message
 
 
 def other_open_contexts():
@@ -200,14 +251,9 @@ def _owner_ended_callback(key):
                 ConnectionLeftOpenWarning,
                 stacklevel=1,
             )
-        if threads_are_greenlets():
-            # This runs where the owner was freed, gevent's hub perhaps,
-            # which must not wait: close the connections in a greenlet.
-            import gevent
-
-            gevent.spawn(_discard_all, stack)
-        else:
-            _discard_all(stack)
+        # This runs where the owner was freed, gevent's hub perhaps, which
+        # must not wait.
+        cooperation.run_detached(_discard_all, stack)
 
     return owner_ended
 

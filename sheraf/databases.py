@@ -15,26 +15,28 @@ own :class:`ZODB.Connection.Connection` and its own
 """
 
 import inspect
-import logging
 import os
-import random
-import sys
 import threading
-import time
 
-import transaction
 import ZODB
+from ZODB.Connection import Connection
 from ZODB.DemoStorage import DemoStorage
-from ZODB.POSException import ConflictError
 
 from sheraf import contexts
+from sheraf import cooperation
 from sheraf import storages
-from sheraf.exceptions import ConnectionAlreadyOpened
+from sheraf import transaction_logger
+from sheraf.connections import DEFAULT_OPEN_TIMEOUT
+from sheraf.connections import ConnectionContext
+from sheraf.connections import ConnectionPool
+from sheraf.connections import ContextTransactionManager  # noqa: F401 (old path)
 from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import ForkedDatabaseException
+from sheraf.exceptions import NotConnectedException
 from sheraf.exceptions import SherafException
-from sheraf.gates import Gate
-from sheraf.gates import Lanes
+from sheraf.processes import DEFAULT_DATABASE_NAME
+from sheraf.processes import inherited_databases  # noqa: F401 (old path)
+from sheraf.processes import registry
 
 _ZODB_DB_SETTINGS = frozenset(inspect.signature(ZODB.DB.__init__).parameters) - {
     "self",
@@ -43,97 +45,6 @@ _ZODB_DB_SETTINGS = frozenset(inspect.signature(ZODB.DB.__init__).parameters) - 
     "storage_args",
 }
 _SHERAF_SETTINGS = frozenset({"read_only", "open_timeout"})
-DEFAULT_OPEN_TIMEOUT = 30.0
-
-
-class _ProcessRegistry:
-    """The databases of this process, by name."""
-
-    def __init__(self):
-        self.pid = os.getpid()
-        self.databases = {}
-        self.zodb_databases = {}
-        self.inherited = {}
-        self.parent_pid = None
-        self.parked = []
-
-    def after_fork_in_child(self):
-        for database in self.databases.values():
-            database._forked_from = self.pid
-        self.inherited.update(self.databases)
-        self.parent_pid = self.pid
-        self.pid = os.getpid()
-        self.databases = {}
-        self.zodb_databases = {}
-
-    def missing(self, name):
-        message = f"No database named {name!r} in process {self.pid}."
-        if name in self.inherited:
-            message += (
-                f" This process was forked from process {self.parent_pid}, "
-                "which had one: databases are not inherited through fork. "
-                "Create it again in this process, or call reset() on the "
-                "inherited Database object."
-            )
-        elif self.databases:
-            known = ", ".join(repr(known) for known in self.databases)
-            message += f" Known databases: {known}."
-        else:
-            message += " Create one first, with sheraf.Database(uri)."
-        return KeyError(message)
-
-
-_registry = _ProcessRegistry()
-os.register_at_fork(after_in_child=_registry.after_fork_in_child)
-
-
-def _open_storage(open_storage, attempts=5):
-    """The storage ``open_storage`` opens.
-
-    A relational storage (RelStorage) creates its tables when it first opens
-    a database. Processes doing it at once race, and the losers break a
-    unique constraint, or find a table already there: they wait a little
-    and try again.
-    """
-    for nb_attempt in range(attempts):
-        try:
-            return open_storage()
-        except Exception as exc:
-            names = {k.__name__ for k in type(exc).__mro__}
-            lost_the_race = "IntegrityError" in names or any(
-                n.startswith("Duplicate") for n in names
-            )
-            if not lost_the_race or nb_attempt == attempts - 1:
-                raise
-            time.sleep(random.uniform(0.05, 0.25))
-
-
-def _open_zodb(storage, settings, attempts=3):
-    """A :class:`ZODB.DB` on ``storage``.
-
-    ZODB.DB creates the root object of an empty database. Two processes
-    doing it at once on a new ZEO server race, and one of them gets a
-    conflict: it catches up with the server and tries again.
-    """
-    name = settings["database_name"]
-    known = _registry.zodb_databases.get(name)
-    for nb_attempt in range(attempts):
-        try:
-            return ZODB.DB(storage, databases=_registry.zodb_databases, **settings)
-        except Exception as exc:
-            # ZODB.DB names itself in the registry before it creates the
-            # root: forget a database that failed, or the name stays taken.
-            if _registry.zodb_databases.get(name) is not known:
-                del _registry.zodb_databases[name]
-            if not isinstance(exc, ConflictError) or nb_attempt == attempts - 1:
-                raise
-            getattr(storage, "ping", lambda: None)()
-
-
-def inherited_databases():
-    """The databases this process inherited from the process it was forked
-    from, and has neither opened again (:meth:`Database.reset`) nor closed."""
-    return list(_registry.inherited.values())
 
 
 class Database:
@@ -159,7 +70,7 @@ class Database:
     >>> db.close()
     """
 
-    DEFAULT_DATABASE_NAME = "unnamed"
+    DEFAULT_DATABASE_NAME = DEFAULT_DATABASE_NAME
 
     def __init__(self, uri=None, storage=None, nestable=False, db_args=None):
         self.nestable = nestable
@@ -175,8 +86,10 @@ class Database:
         self.uri = None
         self.db = None
         self.storage = None
+        self.pool = ConnectionPool(
+            self.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
+        )
         self._forked_from = None
-        self._open = set()
         self.reset(storage=storage, uri=uri)
 
     def __repr__(self):
@@ -201,29 +114,31 @@ class Database:
         open_storage, settings = self._resolve(storage, uri)
         name = settings["database_name"]
 
-        if _registry.databases.get(name, self) is not self:
+        if registry.databases.get(name, self) is not self:
             raise KeyError(
                 f"A database named {name!r} already exists in process "
-                f"{_registry.pid}: close it first, or give this one another "
+                f"{registry.pid}: close it first, or give this one another "
                 "database_name."
             )
         if self._forked_from is not None:
-            _registry.inherited.pop(self.name, None)
+            registry.inherited.pop(self.name, None)
             self._park()
         elif self.db is not None:
             self._close_zodb()
-        if self.name != name and _registry.databases.get(self.name) is self:
-            del _registry.databases[self.name]
+        if self.name != name and registry.databases.get(self.name) is self:
+            del registry.databases[self.name]
 
         self.name = name
         self.uri = uri
         self.storage = None
         try:
-            self.storage = _open_storage(open_storage)
-            self.db = _open_zodb(self.storage, settings)
+            self.storage = storages.open_storage(open_storage)
+            self.db = storages.open_zodb(
+                self.storage, settings, registry.zodb_databases
+            )
         except Exception as exc:
-            if _registry.databases.get(name) is self:
-                del _registry.databases[name]
+            if registry.databases.get(name) is self:
+                del registry.databases[name]
             if storage is None and self.storage is not None:
                 self.storage.close()  # opened here, from the URI
             self.db = self.storage = None
@@ -234,14 +149,13 @@ class Database:
             ) from exc
         self._forked_from = None
         self._prepare_sharing()
-        _registry.databases[name] = self
+        registry.databases[name] = self
 
     def _prepare_sharing(self):
-        if contexts.threads_are_greenlets():
-            _share_the_transaction_logger()
-        self._threading_lock = threading.Lock
-        self._gate = Gate(self.db.getPoolSize())
-        self._retry_lanes = Lanes()
+        if cooperation.threads_are_greenlets():
+            transaction_logger.share_one_logger()
+        self._lock_factory_at_open = cooperation.lock_factory()
+        self.pool.reset(self.name, self.db.getPoolSize())
 
     def _uri_to_reopen(self):
         if self.uri is not None:
@@ -282,29 +196,37 @@ class Database:
         database, then the database itself. In a process forked from the one
         that created it, only forget it."""
         if self._forked_from is not None:
-            if _registry.inherited.get(self.name) is self:
-                del _registry.inherited[self.name]
+            if registry.inherited.get(self.name) is self:
+                del registry.inherited[self.name]
             self._park()
         elif self.db is not None:
             self._close_zodb()
-        if _registry.databases.get(self.name) is self:
-            del _registry.databases[self.name]
+        if registry.databases.get(self.name) is self:
+            del registry.databases[self.name]
 
     def _close_zodb(self):
         stack = contexts.current_stack()
         for context in [c for c in stack or () if c.database is self]:
             context.discard()
         self.db.close()
-        if _registry.zodb_databases.get(self.name) is self.db:
-            del _registry.zodb_databases[self.name]
+        if registry.zodb_databases.get(self.name) is self.db:
+            del registry.zodb_databases[self.name]
         self.db = None
 
     def _park(self):
-        # The parent process still uses this storage: closing it, or letting
-        # the garbage collector finalize it, could unregister its sockets
-        # from the parent's event loop. Keep it, untouched.
-        _registry.parked.append((self.db, self.storage))
+        registry.park(self.db, self.storage)
         self.db = self.storage = None
+
+    def after_fork(self, parent_pid: int) -> None:
+        """This process was just forked from process ``parent_pid``, which
+        created this database: it is not usable here until :meth:`reset`."""
+        self._forked_from = parent_pid
+
+    @property
+    def forked_from(self) -> int | None:
+        """The process this one was forked from, when that process created
+        this database and it was not :meth:`reset` since; else ``None``."""
+        return self._forked_from
 
     def connection(self, commit=False, cache_minimize=False, reuse=False):
         """A connection context on this database: use it in a ``with``
@@ -325,7 +247,62 @@ class Database:
         """
         return ConnectionContext(self, commit, cache_minimize, reuse)
 
-    def _check_usable(self):
+    def connection_open(self) -> Connection:
+        """Open a connection context on this database outside a ``with``
+        block, and return its connection. Like any connection context, it
+        belongs to the calling thread or greenlet, which closes it with
+        :meth:`connection_close`; it does not commit by itself.
+
+        >>> db = sheraf.Database.get()
+        >>> connection = db.connection_open()
+        >>> sheraf.Database.last_connection(db) is connection
+        True
+        >>> db.connection_close(connection)
+        >>> sheraf.Database.last_connection(db) is None
+        True
+        """
+        return ConnectionContext(self).open(depth=2)
+
+    def connection_close(self, connection: Connection | None = None) -> None:
+        """Abort the transaction of ``connection`` (the last one the calling
+        thread or greenlet opened on this database, without it) and close
+        it. Only the thread or greenlet that opened it may close it."""
+        context = self._owned_context(connection)
+        context.close(commit=False)
+
+    def _owned_context(self, connection):
+        stack = contexts.current_stack() or ()
+        for context in reversed(stack):
+            if context.database is self and connection in (None, context.connection):
+                return context
+        provider = contexts.get_context_provider()
+        here = provider.describe(provider.owner())
+        if connection is None:
+            raise NotConnectedException(
+                f"The current {here} has no connection to database "
+                f"{self.name!r} open to close."
+            )
+        raise NotConnectedException(
+            f"{connection!r} is not open in the current {here} on database "
+            f"{self.name!r}: a connection belongs to the thread or greenlet "
+            "that opened it, and only that one may close it."
+        )
+
+    @classmethod
+    def last_connection(cls, database: "Database | None" = None) -> Connection | None:
+        """The connection the calling thread or greenlet opened last (on
+        ``database``, when given) and has still open; ``None`` without one."""
+        stack = contexts.current_stack() or ()
+        for context in reversed(stack):
+            if database is None or context.database is database:
+                return context.connection
+        return None
+
+    def check_usable(self) -> None:
+        """Raise the reason this database cannot open a connection now, if
+        any: created in the process this one was forked from, or closed. When
+        gevent patched :mod:`threading` since it was opened, open it again,
+        now cooperative."""
         if self._forked_from is not None:
             raise ForkedDatabaseException(
                 f"Database {self.name!r} was created in process "
@@ -334,24 +311,27 @@ class Database:
                 "process, or call its reset() method first; with gunicorn, "
                 "use the hooks of sheraf.green.gunicorn."
             )
-        if threading.Lock is not self._threading_lock:
+        if cooperation.lock_factory() is not self._lock_factory_at_open:
             self._follow_threading_patch()
         if self.db is None:
             raise SherafException(f"Database {self.name!r} is closed.")
+
+    # sheraf.models calls it by this name still.
+    _check_usable = check_usable
 
     def _follow_threading_patch(self):
         """gevent patched :mod:`threading` after this database was opened:
         its ZEO client would do its I/O on a real thread and block every
         greenlet, so the storage is opened again, now cooperative."""
         with self.__dict__.setdefault("_follow_lock", threading.Lock()):
-            if threading.Lock is not self._threading_lock:
+            if cooperation.lock_factory() is not self._lock_factory_at_open:
                 self._reopen_for_patched_threading()
 
     def _reopen_for_patched_threading(self):
-        if self._open:
+        if self.pool:
             raise SherafException(
                 f"The threading module was patched (by gevent?) while "
-                f"{len(self._open)} connection(s) to database {self.name!r} "
+                f"{len(self.pool)} connection(s) to database {self.name!r} "
                 "were open. Patch before creating databases."
             )
         if self.uri is not None:
@@ -364,11 +344,7 @@ class Database:
         """The database named ``name`` in this process (the default one
         without a name; ``database_name`` is sheraf 0.x's spelling). A
         :class:`KeyError` says why there is none."""
-        name = name or database_name or cls.DEFAULT_DATABASE_NAME
-        try:
-            return _registry.databases[name]
-        except KeyError:
-            raise _registry.missing(name) from None
+        return registry.database(name or database_name)
 
     @classmethod
     def get_or_create(cls, **kwargs):
@@ -386,215 +362,39 @@ class Database:
     @classmethod
     def all(cls):
         """The ``(name, database)`` pairs of this process."""
-        return _registry.databases.items()
+        return registry.databases.items()
 
     @classmethod
     def current_connection(cls, name=None, *, database_name=None):
         """The innermost connection the calling thread or greenlet has open,
         or its connection to the database ``name`` (``database_name`` in
         sheraf 0.x); ``None`` without one."""
-        stack = contexts.current_stack()
-        if not stack:
+        context = contexts.current_context()
+        if context is None:
             return None
-        connection = stack[-1].connection
         name = name or database_name
         if name is None:
-            return connection
-        return connection.get_connection(name)
+            return context.connection
+        return context.connection.get_connection(name)
 
     @classmethod
     def current_name(cls):
         """The name of the database of the innermost open connection."""
-        stack = contexts.current_stack()
-        return stack[-1].database.name if stack else None
+        context = contexts.current_context()
+        return None if context is None else context.database.name
 
 
-class ContextTransactionManager(transaction.TransactionManager):
-    """The transaction manager of one connection context.
-
-    Committing or aborting when no transaction was begun (a context that
-    only read, or wrote nothing) does nothing, instead of beginning an
-    empty transaction to end it at once, which costs more than opening the
-    connection did.
-    """
-
-    def commit(self):
-        if self._txn is not None:
-            super().commit()
-
-    def abort(self):
-        if self._txn is not None:
-            super().abort()
-
-
-def _share_the_transaction_logger():
-    """transaction logs to a logger named after the current thread; under
-    gevent, after the current greenlet, and such loggers are never freed: a
-    server would make one per request. Let them share one."""
-    import transaction._transaction
-
-    transaction._transaction._LOGGER = logging.getLogger("txn")
-
-
-class ConnectionContext:
-    """One connection context: what ``with`` gets from
-    :meth:`Database.connection` and :func:`connection`.
-
-    Its ``commit`` flag may change inside the block: it says whether the
-    block's end commits (when no exception is raised) or aborts.
-    """
-
-    __slots__ = (
-        "database",
-        "commit",
-        "cache_minimize",
-        "reuse",
-        "connection",
-        "location",
-        "_stack",
-        "_ticket",
-        "_reused",
-    )
-
-    def __init__(self, database, commit, cache_minimize, reuse):
-        self.database = database
-        self.commit = commit
-        self.cache_minimize = cache_minimize
-        self.reuse = reuse
-        self.connection = None
-
-    def __enter__(self):
-        database = self.database
-        database._check_usable()
-        stack = contexts.enter_stack()
-        self._reused = False
-        if self.reuse:
-            for context in reversed(stack):
-                if context.database is database:
-                    self._reused = True
-                    return context.connection
-
-        caller = sys._getframe(1)
-        self.location = (caller.f_code.co_filename, caller.f_lineno)
-        if stack and not database.nestable:
-            contexts.leave_stack(stack)
-            raise ConnectionAlreadyOpened(
-                f"{stack[-1].describe()} is still open in this "
-                f"{stack.owner_description}, and database "
-                f"{database.name!r} is not nestable."
-            )
-
-        self._ticket = None
-        if not any(c.database is database for c in stack):
-            self._wait_for_a_free_connection()
-        manager = ContextTransactionManager()
-        try:
-            self.connection = database.db.open(transaction_manager=manager)
-        except BaseException:
-            _close_half_opened(database.db, manager)
-            self._release()
-            contexts.leave_stack(stack)
-            raise
-        self._stack = stack
-        stack.append(self)
-        database._open.add(self)
-        return self.connection
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        if self._reused:
-            return False
-        if self.database._forked_from is not None:
-            # The process forked inside the block: the connection, and its
-            # storage, are the parent's. Leave them alone.
-            self._forget()
-            if exc_type is None and self.commit:
-                self.database._check_usable()  # ForkedDatabaseException
-            return False
-        manager = self.connection.transaction_manager
-        try:
-            if self.commit and exc_type is None:
-                manager.commit()
-            else:
-                manager.abort()
-        except BaseException:
-            self.discard()
-            raise
-        self._close()
-        return False
-
-    def discard(self):
-        """Abort and close this connection, and forget it."""
-        try:
-            if self.connection.opened:
-                self.connection.transaction_manager.abort()
-        finally:
-            self._close()
-
-    def _close(self):
-        connection = self.connection
-        try:
-            if connection.opened:
-                if self.cache_minimize:
-                    connection.cacheMinimize()
-                connection.close()
-        finally:
-            self._forget()
-
-    def _forget(self):
-        stack = self._stack
-        if self in stack:
-            stack.remove(self)
-            contexts.leave_stack(stack)
-        self.database._open.discard(self)
-        self._release()
-
-    def describe(self):
-        filename, line = self.location
-        return (
-            f"The connection to database {self.database.name!r} opened at "
-            f"{filename}:{line}"
-        )
-
-    def _wait_for_a_free_connection(self):
-        database = self.database
-        timeout = database.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
-        try:
-            self._ticket = database._gate.enter(timeout)
-        except TimeoutError:
-            raise DatabaseUnavailableException(
-                f"All {database._gate.size} connections of database "
-                f"{database.name!r} stayed in use for {timeout:g} s. Raise "
-                "its pool_size, or close connections sooner."
-            ) from None
-
-    def _release(self):
-        if self._ticket is not None:
-            ticket, self._ticket = self._ticket, None
-            self.database._gate.leave(ticket)
-
-
-def _close_half_opened(db, manager):
-    """Close the connection of ``db`` that failed to open with ``manager``.
-
-    ZODB's ``Connection.open`` marks a connection open, then catches up with
-    the storage: when that fails (a server that does not answer), the
-    connection is neither usable nor back in the pool, and closing the
-    database would later fail on it.
-    """
-    for half_opened in list(db.pool.all):
-        if half_opened.transaction_manager is manager and half_opened.opened:
-            manager.registerSynch(half_opened)
-            try:
-                half_opened.close()
-            except Exception:  # the storage failing again
-                pass
-
-
-def connection(database_name=None, commit=False, cache_minimize=False, reuse=False):
+def connection(
+    database_name: str | None = None,
+    commit: bool = False,
+    cache_minimize: bool = False,
+    reuse: bool = False,
+) -> ConnectionContext:
     """A connection context on the database named ``database_name`` (the
-    default one without a name). See :meth:`Database.connection`.
+    default one without a name), found when the block begins. See
+    :meth:`Database.connection`; it decorates functions too.
 
     >>> with sheraf.connection(commit=True) as connection:
     ...     connection.root()["saloon"] = "open"
     """
-    return Database.get(database_name).connection(commit, cache_minimize, reuse)
+    return ConnectionContext(None, commit, cache_minimize, reuse, database_name)

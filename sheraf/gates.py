@@ -70,13 +70,28 @@ class Gate:
                 self._freed.notify()
 
 
+class Lane:
+    """The gate of one key of :class:`Lanes`, and how many callers wait for
+    or hold it."""
+
+    __slots__ = ("gate", "users")
+
+    def __init__(self):
+        self.gate = Gate(1)
+        self.users = 0
+
+
 class Lanes:
-    """One :class:`Gate` of one place per key, made when a key is first
-    asked for and forgotten once nobody waits for or holds it.
+    """One :class:`Lane` (a :class:`Gate` of one place) per key, made when a
+    key is first asked for and forgotten once nobody waits for or holds it.
 
     >>> lanes = Lanes()
     >>> turn = lanes.enter("an object", timeout=1)
+    >>> lanes.wait_until_empty(timeout=0)
+    False
     >>> lanes.leave(turn)
+    >>> lanes.wait_until_empty(timeout=0)
+    True
     """
 
     def __init__(self):
@@ -102,10 +117,10 @@ class Lanes:
         with self._lock:
             lane = self._lanes.get(key)
             if lane is None:
-                lane = self._lanes[key] = [Gate(1), 0]
-            lane[1] += 1
+                lane = self._lanes[key] = Lane()
+            lane.users += 1
         try:
-            ticket = lane[0].enter(timeout)
+            ticket = lane.gate.enter(timeout)
         except BaseException:
             self._forget(key, lane)
             raise
@@ -117,13 +132,13 @@ class Lanes:
     def leave(self, turn):
         """Give back a turn :meth:`enter` gave."""
         key, lane, ticket = turn
-        lane[0].leave(ticket)
+        lane.gate.leave(ticket)
         self._forget(key, lane)
 
     def _forget(self, key, lane):
         with self._lock:
-            lane[1] -= 1
-            if not lane[1] and self._lanes.get(key) is lane:
+            lane.users -= 1
+            if not lane.users and self._lanes.get(key) is lane:
                 del self._lanes[key]
                 if not self._lanes:
                     self._emptied.notify_all()

@@ -24,13 +24,18 @@ Like iterators, QuerySets are consumed by iterating them; :meth:`copy`
 gives a fresh one.
 """
 
+from __future__ import annotations
+
 import functools
 import itertools
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
 
 from sheraf.attributes.index import search_keys_of
-from sheraf.attributes.index import tree_entry
 from sheraf.constants import ASC
 from sheraf.constants import DESC
+from sheraf.constants import MISSING
 from sheraf.exceptions import EmptyQuerySetUnpackException
 from sheraf.exceptions import InvalidFilterException
 from sheraf.exceptions import InvalidOrderException
@@ -40,8 +45,6 @@ SIZE_PROBE = 1000
 """How many index entries a query reads, at most, to tell a small lookup
 from a large one: it drives the query by the smallest, and orders a large
 one by streaming an index rather than sorting it."""
-
-_MISSING = object()
 
 
 class QuerySet:
@@ -58,19 +61,17 @@ class QuerySet:
 
     def __init__(
         self,
-        iterable=None,
-        model_class=None,
-        predicate=None,
-        primary_key=None,
-        **kwargs,
+        iterable: Iterable[Any] | None = None,
+        model_class: type | None = None,
+        predicate: Callable[[Any], bool] | None = None,
+        primary_key: str | None = None,
+        **kwargs: Any,
     ):
         self.model = model_class
         self._iterable = iterable
         self._index_name = None
         if model_class is not None:
-            self._index_name = model_class._index(
-                primary_key or model_class.primary_key()
-            ).key
+            self._index_name = model_class.index_manager(primary_key).details.key
         self.filters = {}
         self.orders = {}
         self._predicates = [predicate] if predicate else []
@@ -81,7 +82,7 @@ class QuerySet:
 
     # Building.
 
-    def copy(self):
+    def copy(self) -> QuerySet:
         """A new QuerySet of the same query, not consumed.
 
         A QuerySet over a plain iterator shares it with its copies."""
@@ -97,7 +98,9 @@ class QuerySet:
         qs._slice = self._slice
         return qs
 
-    def filter(self, predicate=None, **kwargs):
+    def filter(
+        self, predicate: Callable[[Any], bool] | None = None, **kwargs: Any
+    ) -> QuerySet:
         """A copy that keeps the instances for which ``predicate(instance)``
         is true, and whose attributes have the given values.
 
@@ -122,7 +125,7 @@ class QuerySet:
         qs._add_filters(kwargs, search=False)
         return qs
 
-    def search(self, **kwargs):
+    def search(self, **kwargs: Any) -> QuerySet:
         """A copy that keeps the instances an index files under the search
         keys of the given values: values transformed as the index says
         (lowercased, for instance). Unless ordered, the instances come in
@@ -158,7 +161,7 @@ class QuerySet:
                 raise InvalidFilterException("Some filter parameters appeared twice")
             self.filters[name] = (value, search)
 
-    def order(self, *args, **kwargs):
+    def order(self, *args: int, **kwargs: int) -> QuerySet:
         """A copy in another order: ``order(sheraf.DESC)`` in the reverse
         order of the QuerySet's index (identifiers by default),
         ``order(name=sheraf.ASC, age=sheraf.DESC)`` by attributes, the first
@@ -226,7 +229,7 @@ class QuerySet:
         except StopIteration:
             raise IndexError(f"QuerySet index {item} out of range") from None
 
-    def get(self):
+    def get(self) -> Any:
         """The only instance, or :class:`EmptyQuerySetUnpackException` /
         :class:`TooManyValuesSetUnpackException`."""
         try:
@@ -239,7 +242,7 @@ class QuerySet:
             return element
         raise TooManyValuesSetUnpackException(queryset=self)
 
-    def exists(self):
+    def exists(self) -> bool:
         """Whether the query finds at least one instance."""
         qs = self.copy()
         if qs._slice is None:
@@ -248,7 +251,7 @@ class QuerySet:
 
     __bool__ = exists
 
-    def count(self):
+    def count(self) -> int:
         """The number of instances. Without predicates, filters that indexes
         answer are counted without reading any instance."""
         qs = self.copy()
@@ -264,7 +267,7 @@ class QuerySet:
 
     __len__ = count
 
-    def delete(self):
+    def delete(self) -> None:
         """Delete every instance of the query."""
         for instance in list(self):
             instance.delete()
@@ -351,7 +354,8 @@ class QuerySet:
         if not lookups:
             if stream is not None:
                 return stream(), checks, True
-            return _index_entries(model, self._index_name), checks, not self.orders
+            entries = model.indexes[self._index_name].entries()
+            return entries, checks, not self.orders
 
         smallest = None
         if len(lookups) > 1 or stream is not None:
@@ -391,26 +395,26 @@ def _condition(model, name, value, search):
     """
     index = model.indexes.get(name)
     if search:
-        return _KeyCondition(model, index, search_keys_of(index, model, value))
+        return _KeyCondition(index, search_keys_of(index, model, value))
     attribute = model.attributes.get(name)
     if attribute is None or (index is not None and not index.is_plain):
-        return _KeyCondition(model, index, [value])
-    plain = model._plain_indexes.get(name)
+        return _KeyCondition(index, [value])
+    plain = model.plain_index(name)
     expected = _serialized(attribute, value)
     if plain is not None and not _filed_under_itself(attribute, value, expected):
-        return _KeyCondition(model, plain, [value])
-    return _ValueCondition(model, attribute, expected, plain)
+        return _KeyCondition(plain, [value])
+    return _ValueCondition(attribute, expected, plain)
 
 
 def _serialized(attribute, value):
     try:
         return attribute.serialize(value)
     except (TypeError, ValueError):
-        return _MISSING
+        return MISSING
 
 
 def _filed_under_itself(attribute, value, stored):
-    if stored is _MISSING:
+    if stored is MISSING:
         return False
     try:
         keys = attribute.index_keys(value)
@@ -422,8 +426,7 @@ def _filed_under_itself(attribute, value, stored):
 class _KeyCondition:
     """The index files the instance under one of the keys."""
 
-    def __init__(self, model, index, keys):
-        self.model = model
+    def __init__(self, index, keys):
         self.index = index
         self.keys = keys
         try:
@@ -432,37 +435,36 @@ class _KeyCondition:
             self.key_set = set()
 
     def matches(self, instance):
-        return not self.key_set.isdisjoint(self.index.index_keys(instance))
+        return not self.key_set.isdisjoint(self.index.details.index_keys(instance))
 
     def lookup(self):
         if not self.key_set:
             return _NOTHING_FOUND
-        return _Lookup.of(self.model, self.index, self.keys)
+        return _Lookup.of(self.index, self.keys)
 
 
 class _ValueCondition:
     """The attribute holds the value: its stored form is ``expected``."""
 
-    def __init__(self, model, attribute, expected, index):
-        self.model = model
+    def __init__(self, attribute, expected, index):
         self.attribute = attribute
         self.expected = expected
         self.index = index
 
     def matches(self, instance):
         return (
-            self.expected is not _MISSING
+            self.expected is not MISSING
             and self.attribute.read_raw(instance) == self.expected
         )
 
     def lookup(self):
         """The plain index of the attribute, unless it leaves the value
         out."""
-        if self.expected is _MISSING:
+        if self.expected is MISSING:
             return _NOTHING_FOUND
-        if self.index is None or not self.index.keeps(self.expected):
+        if self.index is None or not self.index.details.keeps(self.expected):
             return None
-        return _Lookup.of(self.model, self.index, [self.expected])
+        return _Lookup.of(self.index, [self.expected])
 
 
 class _ConditionByClass:
@@ -496,42 +498,34 @@ class _Lookup:
     """What an index files under some keys, as ``(identifier, record)``
     pairs."""
 
-    def __init__(self, model, index, found):
-        self.model = model
+    def __init__(self, index, found):
         self.index = index
+        self.details = index.details
         self.found = found
 
     @classmethod
-    def of(cls, model, index, keys):
-        """The lookup of ``keys`` in ``index``, ``None`` if queries cannot
-        use the index."""
-        tree = model._tree(index.key) if index.auto else None
-        if tree is None:
-            return None
-        found = ((key, tree_entry(tree, key, _MISSING)) for key in keys)
-        return cls(
-            model,
-            index,
-            [(key, entry) for key, entry in found if entry is not _MISSING],
-        )
+    def of(cls, index, keys):
+        """The lookup of ``keys`` in the index manager ``index``, ``None``
+        if queries cannot use the index."""
+        found = index.lookup(keys)
+        return None if found is None else cls(index, found)
 
     def entries(self):
         pairs = itertools.chain.from_iterable(
-            _entries_under(self.model, self.index, key, entry)
-            for key, entry in self.found
+            itertools.starmap(self.index.entries_under, self.found)
         )
-        return pairs if len(self.found) < 2 else _unique_entries(pairs)
+        return pairs if len(self.found) < 2 else _unique(pairs, key=_first)
 
     def holds(self, identifier, record):
-        if self.index.primary:
+        if self.details.primary:
             return any(key == identifier for key, _ in self.found)
-        if self.index.unique:
+        if self.details.unique:
             return any(entry is record for _, entry in self.found)
         return any(identifier in bucket for _, bucket in self.found)
 
     def size(self, limit):
         """The number of entries, counted up to ``limit``."""
-        if self.index.unique:
+        if self.details.unique:
             return len(self.found)
         keys = itertools.chain.from_iterable(bucket.keys() for _, bucket in self.found)
         return sum(1 for _ in itertools.islice(keys, limit))
@@ -557,23 +551,6 @@ def _first(pair):
     return pair[0]
 
 
-def _entries_under(model, index, key, entry):
-    """The ``(identifier, record)`` pairs ``index`` files under ``key``."""
-    if index.primary:
-        return ((key, entry),)
-    if index.unique:
-        return ((model._primary_attribute.read_raw(model._decorate(entry)), entry),)
-    return entry.items()
-
-
-def _unique_entries(entries):
-    seen = set()
-    for identifier, record in entries:
-        if identifier not in seen:
-            seen.add(identifier)
-            yield identifier, record
-
-
 # Orders.
 
 
@@ -584,76 +561,17 @@ def _ordered_stream(model, orders, index_name):
         return None
     ((name, direction),) = orders.items()
     reverse = direction == DESC
-    index = model._plain_indexes.get(name)
-    if index is not None and model._tree(index.key) is not None:
+    index = model.plain_index(name)
+    if index is not None and index.table_initialized():
         attribute = model.attributes[name]
         # An index that leaves out empty values which sort among the
         # others, like 0 for numbers, cannot give the order.
         if index.nullok or not attribute.nullok:
             skip_key = functools.partial(_has_no_value, attribute)
-            return functools.partial(
-                _index_entries, model, index.key, reverse, skip_key
-            )
+            return functools.partial(index.entries, reverse, skip_key)
     if name == index_name:
-        return functools.partial(_index_entries, model, index_name, reverse)
+        return functools.partial(model.indexes[index_name].entries, reverse)
     return None
-
-
-def _index_entries(model, index_name, reverse=False, skip_key=None):
-    """Every ``(identifier, record)`` pair, in the order of the index
-    ``index_name``: those it files (except under keys ``skip_key`` says to
-    skip) without repetition, then the others, by identifier."""
-    index = model.indexes[index_name]
-    primary_tree = model._tree(model.primary_key())
-    tree = model._tree(index.key)
-    if primary_tree is None:
-        return iter(())
-    if tree is None:
-        tree = primary_tree
-        index = model.indexes[model.primary_key()]
-    items = _descending_items(tree) if reverse else tree.items()
-    if index.primary:
-        return iter(items)
-    return _filed_then_others(model, index, items, primary_tree, skip_key)
-
-
-def _filed_then_others(model, index, items, primary_tree, skip_key):
-    seen = set()
-    for key, entry in items:
-        if skip_key is not None and skip_key(key):
-            continue
-        for identifier, record in _entries_under(model, index, key, entry):
-            if identifier not in seen:
-                seen.add(identifier)
-                yield identifier, record
-    if len(seen) < model.count():
-        for identifier, record in primary_tree.items():
-            if identifier not in seen:
-                yield identifier, record
-
-
-def _descending_items(tree):
-    """The items of a BTree from the last one, read node by node, where
-    ``reversed(tree.items())`` would first count them, reading every
-    bucket. It follows the pickled state of BTrees: ``None`` when empty,
-    ``((bucket_state,),)`` for a single bucket kept inline, else
-    ``((child, key, child, ..., child), first_bucket)``."""
-    state = tree.__getstate__()
-    if state is None:
-        return
-    if len(state) == 1:
-        yield from _reversed_pairs(state[0][0][0])
-        return
-    for child in reversed(state[0][::2]):
-        if isinstance(child, tree._bucket_type):
-            yield from _reversed_pairs(child.__getstate__()[0])
-        else:
-            yield from _descending_items(child)
-
-
-def _reversed_pairs(flat_items):
-    for position in range(len(flat_items) - 2, -1, -2):
-        yield flat_items[position], flat_items[position + 1]
 
 
 def _sorted(instances, orders):
@@ -695,7 +613,7 @@ def _stored_none(attribute):
 
 
 def _checked(model, entries, checks):
-    instances = itertools.starmap(model._decorate_found, entries)
+    instances = itertools.starmap(model.from_entry, entries)
     return _checked_instances(instances, checks)
 
 
@@ -705,11 +623,14 @@ def _checked_instances(instances, checks):
     return (i for i in instances if all(check(i) for check in checks))
 
 
-def _unique(iterable):
+def _unique(iterable, key=None):
+    """The items of ``iterable`` without repetition: the first of those
+    with the same ``key(item)`` (the item itself by default)."""
     seen = set()
     for item in iterable:
-        if item not in seen:
-            seen.add(item)
+        marker = item if key is None else key(item)
+        if marker not in seen:
+            seen.add(marker)
             yield item
 
 

@@ -44,7 +44,7 @@ from urllib.parse import urlunsplit
 
 import zodburi
 
-from sheraf.contexts import threads_are_greenlets
+from sheraf import cooperation
 from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
 
@@ -94,7 +94,9 @@ def wait(connection):
     connecting = connection.status == extensions.STATUS_SETUP
     bound = connect_timeout if connecting else response_timeout
     deadline = None if not bound else time.monotonic() + bound
-    cooperative = threads_are_greenlets() and not _in_critical_phase(connection)
+    cooperative = cooperation.threads_are_greenlets() and not _in_critical_phase(
+        connection
+    )
     while True:
         state = connection.poll()
         if state == extensions.POLL_OK:
@@ -123,7 +125,7 @@ def _wait_for(fd, reading, timeout, cooperative):
     patched :mod:`select` when ``cooperative``, with the original one
     otherwise."""
     wait_select = select.select
-    if not cooperative and threads_are_greenlets():
+    if not cooperative and cooperation.threads_are_greenlets():
         wait_select = sys.modules["gevent.monkey"].get_original("select", "select")
     if reading:
         wait_select([fd], [], [], timeout)

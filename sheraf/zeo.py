@@ -7,18 +7,24 @@
   that ZEO reconnects and checks its cache against the server.
 - Once gevent has patched :mod:`threading`, the client's networking runs on
   the event loop that all ZEO clients of the gevent hub share, in a greenlet
-  (see :mod:`sheraf.green.zeo`).
+  (see :mod:`sheraf.green.zeo`); :func:`sheraf.cooperation.zeo_client_runner`
+  chooses.
+- A client that cannot reach its server raises :class:`Disconnected`, one of
+  sheraf's :class:`~sheraf.exceptions.DatabaseUnavailableException` (and
+  still a :class:`ZEO.Exceptions.ClientDisconnected`), so that code above
+  the storage catches sheraf's exceptions only.
 - A server that was killed and started again is safe to write to: see
   :class:`ClientStorage`.
 
 How long a request waits for the connection to come (back) is ZEO's own
 ``wait_timeout`` setting (30 s by default), which ends in
-:class:`ZEO.Exceptions.ClientDisconnected`.
+:class:`Disconnected`.
 """
 
 import asyncio
 import functools
 import os
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
@@ -27,20 +33,39 @@ from ZEO.asyncio.client import ClientThread
 from ZEO.Exceptions import ClientDisconnected
 from zodburi.resolvers import ClientStorageURIResolver
 
-from sheraf.contexts import threads_are_greenlets
 from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
 
 DEFAULT_RESPONSE_TIMEOUT = 30.0
 
 
-class ResponseTimeout(DatabaseUnavailableException, ClientDisconnected):
+class Disconnected(DatabaseUnavailableException, ClientDisconnected):
+    """The ZEO client is not connected to its server, and did not get
+    connected in time."""
+
+
+class ResponseTimeout(Disconnected):
     """The ZEO server did not answer a request in time."""
 
 
-def zeo_storage_factory(uri, response_timeout=DEFAULT_RESPONSE_TIMEOUT):
+def _raise_as_disconnected(exc):
+    """Raise ``exc``, a :class:`~ZEO.Exceptions.ClientDisconnected`, as one
+    of sheraf's exceptions."""
+    if isinstance(exc, Disconnected):
+        raise exc
+    raise Disconnected(
+        f"The ZEO client is not connected to its server: {str(exc) or 'disconnected'}."
+    ) from exc
+
+
+def zeo_storage_factory(
+    uri: str,
+    runner_class: Callable[[], type],
+    response_timeout: float | str = DEFAULT_RESPONSE_TIMEOUT,
+) -> Callable[[], "ClientStorage"]:
     """A function that opens the :class:`~ZEO.ClientStorage.ClientStorage`
-    ``uri`` names, with sheraf's client."""
+    ``uri`` names, with sheraf's client; ``runner_class()`` says, when it
+    opens, which class runs the client's networking."""
     try:
         response_timeout = float(response_timeout) or None
     except ValueError:
@@ -59,11 +84,9 @@ def zeo_storage_factory(uri, response_timeout=DEFAULT_RESPONSE_TIMEOUT):
     )
 
     def open_client_storage():
-        if threads_are_greenlets():
-            from sheraf.green.zeo import GreenClientRunner as runner
-        else:
-            runner = ClientRunner
-        client_factory = functools.partial(runner, response_timeout=response_timeout)
+        client_factory = functools.partial(
+            runner_class(), response_timeout=response_timeout
+        )
         return ClientStorage(address, _client_factory=client_factory, **options)
 
     return open_client_storage
@@ -86,6 +109,18 @@ class ClientStorage(ZEO.ClientStorage.ClientStorage):
         del self._oids[:]
         super().notify_connected(conn, info)
 
+    def sortKey(self):
+        try:
+            return super().sortKey()
+        except ClientDisconnected as exc:
+            _raise_as_disconnected(exc)
+
+    def _check_trans(self, trans, meth):
+        try:
+            return super()._check_trans(trans, meth)
+        except ClientDisconnected as exc:
+            _raise_as_disconnected(exc)
+
     def tpc_abort(self, txn, timeout=None):
         if timeout is None and not self.is_connected():
             timeout = 0
@@ -94,7 +129,7 @@ class ClientStorage(ZEO.ClientStorage.ClientStorage):
 
 class BoundedWaits:
     """Mixin for ZEO client runners: waiting for an answer is bounded by
-    ``response_timeout``."""
+    ``response_timeout``, and a disconnection is a :class:`Disconnected`."""
 
     response_timeout = DEFAULT_RESPONSE_TIMEOUT
 
@@ -103,24 +138,39 @@ class BoundedWaits:
         unbounded_io_call = self.io_call
 
         def io_call(coro, wait=True):
-            future = unbounded_io_call(coro, wait=False)
-            if not wait:
-                return future
             try:
-                return future.result(self.response_timeout)
-            except asyncio.TimeoutError:
-                if future.done():
-                    raise
-                loop.call_soon_threadsafe(self._drop_connection)
-                raise ResponseTimeout(
-                    f"The ZEO server at {self.client.addrs!r} did not answer within "
-                    f"{self.response_timeout:g} s; sheraf dropped the connection, "
-                    "ZEO is reconnecting."
-                ) from None
-            finally:
-                del future
+                future = unbounded_io_call(coro, wait=False)
+                if not wait:
+                    return future
+                try:
+                    return future.result(self.response_timeout)
+                except asyncio.TimeoutError:
+                    if future.done():
+                        raise
+                    loop.call_soon_threadsafe(self._drop_connection)
+                    raise ResponseTimeout(
+                        f"The ZEO server at {self.client.addrs!r} did not answer "
+                        f"within {self.response_timeout:g} s; sheraf dropped the "
+                        "connection, ZEO is reconnecting."
+                    ) from None
+                finally:
+                    del future
+            except ClientDisconnected as exc:
+                _raise_as_disconnected(exc)
 
         self.io_call = io_call
+
+    def async_(self, method, *args):
+        try:
+            return super().async_(method, *args)
+        except ClientDisconnected as exc:
+            _raise_as_disconnected(exc)
+
+    def async_iter(self, it):
+        try:
+            return super().async_iter(it)
+        except ClientDisconnected as exc:
+            _raise_as_disconnected(exc)
 
     def _drop_connection(self):
         client = self.client
@@ -130,7 +180,7 @@ class BoundedWaits:
             client.disconnected(protocol)
 
 
-class ClientRunner(BoundedWaits, ClientThread):
+class ThreadedClientRunner(BoundedWaits, ClientThread):
     """ZEO's client networking on a thread of its own, with bounded waits."""
 
     def __init__(self, *args, response_timeout=DEFAULT_RESPONSE_TIMEOUT, **kwargs):

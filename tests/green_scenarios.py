@@ -307,9 +307,9 @@ def killed_greenlet():
 
     worker = gevent.spawn(practice)
     inside.wait(10)
-    open_during = len(db._open)
+    open_during = len(db.pool)
     worker.kill(timeout=10)
-    open_after = len(db._open)
+    open_after = len(db.pool)
     with sheraf.connection():
         report(
             open_during=open_during,
@@ -339,7 +339,7 @@ def pool():
 
     def read():
         with sheraf.connection():
-            most_open.append(len(db._open))
+            most_open.append(len(db.pool))
             Cowboy.read(cowboy_id).gunskill
             gevent.sleep(0.001)
 
@@ -354,7 +354,7 @@ def pool():
         pool_size=db.db.getPoolSize(),
         connections_kept=len(db.db.pool.available),
         connections_alive=len(db.db.pool.all),
-        open_after=len(db._open),
+        open_after=len(db.pool),
     )
 
 

@@ -49,8 +49,30 @@ def test_bench_smoke_writes_figures(tmp_path):
     ):
         row = next(line for line in text.splitlines() if line.startswith(f"| {title}"))
         assert re.search(r"\d+\.\d\d (µs|ms) \| \d+\.\d\d (µs|ms)", row), row
-    assert re.search(r"\| `GET /api/cowboys/<id>` \| \d+ \| \d+\.\d\dx", text)
-    assert "| gunicorn read endpoint >= 0.85x the empty endpoint |" in text
+    for endpoint in (
+        "`GET /api/cowboys/<id>` (the saloon)",
+        "`GET /raw/cowboys/<id>` (raw ZODB by hand)",
+        "`POST /api/cowboys/<id>/practice` (IntegerAttribute += 1)",
+        "`POST /bench/tallies/<id>/cheer` (CounterAttribute.increment(1))",
+    ):
+        assert re.search(
+            rf"\| {re.escape(endpoint)} \| \d+ \| \d+\.\d\dx .* \| 0 \|\n", text
+        ), endpoint
+    assert re.search(r"Raw sequential ZEO commits: \d+ per second", text)
+    assert re.search(r"\| resident memory \| \d+\.\d MiB \| \d+\.\d MiB", text)
+    for goal in (
+        "saloon read endpoint >= 0.85x the empty endpoint",
+        "saloon read endpoint >= 0.95x the same endpoint on raw ZODB",
+        "hot object, IntegerAttribute += 1 >= 0.6x raw sequential ZEO commits",
+        "hot object, CounterAttribute increments >= 1.0x raw sequential ZEO commits",
+        "resident memory holding 300 instances <= 1.2x raw ZODB",
+    ):
+        assert re.search(rf"\| {re.escape(goal)} \| \d+\.\d\dx \|", text), goal
+    # Every write to a hot object answered with success was counted.
+    writes = re.findall(r":\s+(\d+)\s+counted\s+for\s+(\d+)\s+answered", text)
+    assert len(writes) == 2, text
+    for counted, answered in writes:
+        assert int(counted) >= int(answered) > 0
 
 
 def test_bench_report_replaces_its_own_section(tmp_path):
@@ -69,10 +91,10 @@ def test_bench_report_replaces_its_own_section(tmp_path):
 
 
 def test_bench_profile_shows_hot_spots():
-    for workload in ("read_warm", "http_read"):
+    for workload in ("read_warm", "http_read", "http_raw_read"):
         text = run_module("bench.profile", workload, "--profile", "smoke", "--top", "3")
         assert "µs per operation under the profiler" in text
-        assert re.search(r"sheraf/\S+\.py:\d+\)", text)
+        assert re.search(r"(sheraf|bench)/\S+\.py:\d+\)", text)
 
 
 def test_bench_queries_runs():

@@ -112,10 +112,10 @@ def test_a_greenlet_that_raises_aborts_and_returns_its_connection(db):
 
     worker = greenlet.greenlet(work)
     worker.switch()
-    assert len(db._open) == 1
+    assert len(db.pool) == 1
     with pytest.raises(RuntimeError):
         worker.switch()
-    assert len(db._open) == 0
+    assert len(db.pool) == 0
     with sheraf.connection():
         assert Bottle.count() == 0
 
@@ -128,10 +128,10 @@ def test_a_greenlet_left_suspended_in_its_context_is_cleaned_when_collected(db):
 
     worker = greenlet.greenlet(work)
     worker.switch()
-    assert len(db._open) == 1
+    assert len(db.pool) == 1
     del worker
     gc.collect()
-    assert len(db._open) == 0
+    assert len(db.pool) == 0
     with sheraf.connection():
         assert Bottle.count() == 0
 
@@ -148,7 +148,7 @@ def test_a_connection_left_open_when_its_greenlet_ends_is_reported_and_closed(db
         worker.switch()
         del worker
         gc.collect()
-    assert len(db._open) == 0
+    assert len(db.pool) == 0
     with sheraf.connection():
         assert Bottle.count() == 0
 

@@ -89,7 +89,7 @@ def test_a_child_forked_inside_a_connection_context_cannot_use_it(zeo_database):
         return report
 
     with sheraf.connection(commit=True) as connection:
-        context = sheraf.Database.get()._open.copy().pop()
+        context = next(iter(sheraf.Database.get().pool.contexts))
         assert Cowboy.read(george_id).name == "George"
         report = run_in_child(in_the_child)
         # Meanwhile the parent's connection is as it was, and commits.
@@ -153,7 +153,7 @@ print(json.dumps({{
     "warnings": [str(w.message) for w in caught if w.category is ConnectionLeftOpenWarning],
     "waited": waited,
     "names": names,
-    "open": len(database._open),
+    "open": len(database.pool),
 }}))
 database.close()
 """
@@ -197,7 +197,7 @@ def test_a_refused_nested_connection_takes_no_place_and_leaves_the_outer_one_usa
             assert "database 'single' is not nestable" in str(refused.value)
             assert sheraf.Database.current_connection() is outer
             Cowboy.create(name="After")
-        assert len(database._open) == 0
+        assert len(database.pool) == 0
         with sheraf.connection("single"):  # the place is free
             assert sorted(c.name for c in Cowboy.all()) == ["After", "Outer"]
     finally:

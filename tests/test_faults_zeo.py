@@ -105,10 +105,11 @@ def test_a_restarted_server_gives_no_oid_twice(server):
 
 
 def test_a_commit_while_the_server_is_down_fails_without_waiting_twice(server):
-    """A commit that cannot reach the server fails with ClientDisconnected
-    once ``wait_timeout`` is over, at most: aborting it does not wait for
-    the server again, since the server forgets the transactions of a
-    connection it lost."""
+    """A commit that cannot reach the server fails with one of sheraf's
+    DatabaseUnavailableException (still a ZEO ClientDisconnected) once
+    ``wait_timeout`` is over, at most: aborting it does not wait for the
+    server again, since the server forgets the transactions of a connection
+    it lost."""
     database = open_database(server, "unnamed", wait_timeout=3)
     try:
         with sheraf.connection(commit=True):
@@ -120,8 +121,9 @@ def test_a_commit_while_the_server_is_down_fails_without_waiting_twice(server):
                 lambda: not database.storage.is_connected(), 10, "no disconnection"
             )
             started = time.monotonic()
-            with pytest.raises(ClientDisconnected):
+            with pytest.raises(sheraf.DatabaseUnavailableException) as info:
                 connection.transaction_manager.commit()
+            assert isinstance(info.value, ClientDisconnected)
             failed_after = time.monotonic() - started
         assert failed_after < 1.5, f"the commit failed after {failed_after:.2f} s"
 
@@ -132,5 +134,33 @@ def test_a_commit_while_the_server_is_down_fails_without_waiting_twice(server):
             Cowboy.read(cowboy_id).name = "Georgy"
         with sheraf.connection():
             assert Cowboy.read(cowboy_id).name == "Georgy"
+    finally:
+        database.close()
+
+
+def test_attempt_does_not_retry_a_server_that_is_down(server):
+    """A server that cannot be reached is no conflict: sheraf.attempt fails
+    at the end of the first ``wait_timeout``, with sheraf's exception."""
+    database = open_database(server, "unnamed", wait_timeout=1)
+    try:
+        with sheraf.connection(commit=True):
+            cowboy_id = Cowboy.create(name="George").id
+        server.kill()
+        wait_until(lambda: not database.storage.is_connected(), 10, "no disconnection")
+        calls = []
+
+        def rename():
+            calls.append(1)
+            Cowboy.read(cowboy_id).name = "Georgy"
+
+        started = time.monotonic()
+        with sheraf.connection():
+            with pytest.raises(
+                sheraf.DatabaseUnavailableException, match="not connected"
+            ):
+                sheraf.attempt(rename, attempts=5)
+        failed_after = time.monotonic() - started
+        assert calls == [1]
+        assert failed_after < 3, f"attempt failed after {failed_after:.2f} s"
     finally:
         database.close()

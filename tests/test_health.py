@@ -308,7 +308,7 @@ def test_batches_are_committed_one_by_one_and_stop_when_asked(database):
     batches = Batches(10, interrupted=stop_after(3))
     with sheraf.connection():
         with pytest.raises(Interrupted, match="Cowboy: filing: stopped after 30"):
-            health.rebuild(Cowboy, "town", batches=batches)
+            health.rebuild(Cowboy, "town", reset=False, batches=batches)
     with sheraf.connection() as connection:
         assert sum(len(b) for b in raw_table(connection)["town"].values()) == 30
 
@@ -447,3 +447,32 @@ def test_a_rebuild_loses_no_concurrent_write_and_leaves_nothing_stale(database):
             assert cowboy.name == name
             assert Cowboy.read(name=name) == cowboy
             assert cowboy in Cowboy.search(town=cowboy.town)
+
+
+def test_a_write_that_missed_an_index_being_built_runs_again_and_files(database):
+    """A writer that found no town index (and filed nothing there) commits
+    after a rebuild built it: its transaction conflicts, and its second
+    attempt files the instance."""
+    hire_without_the_town_index(5)
+    attempts = []
+
+    def hire_while_the_index_is_built():
+        attempts.append(True)
+        if len(attempts) > 1:
+            return Cowboy.create(name="George", town="Yuma").id
+        with pytest.warns(sheraf.exceptions.IndexationWarning):  # no town index
+            george = Cowboy.create(name="George", town="Yuma")
+        health.checks.in_own_context(rebuild_in_own_connection)  # commits it
+        return george.id
+
+    def rebuild_in_own_connection():
+        with sheraf.connection():
+            health.rebuild(Cowboy, "town")
+
+    with sheraf.connection():
+        george_id = sheraf.attempt(hire_while_the_index_is_built)
+    assert len(attempts) == 2
+    assert health.is_healthy(check())
+    with sheraf.connection():
+        assert Cowboy.read(name="George") in Cowboy.search(town="Yuma")
+        assert Cowboy.read(george_id).town == "Yuma"

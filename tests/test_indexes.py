@@ -24,7 +24,7 @@ class Cowboy(sheraf.Model):
 
 
 def names_index():
-    return dict(Cowboy._tree("name").items())
+    return dict(Cowboy.indexes["name"].table().items())
 
 
 def test_a_multiple_index_files_instances_by_key(db):
@@ -132,8 +132,8 @@ def test_indexes_follow_deletion(db):
         george.delete()
     with sheraf.connection():
         assert Cowboy.count() == 1
-        assert [key for key, _ in Cowboy._tree("name").items()] == ["George"]
-        assert list(Cowboy._tree("name")["George"].keys()) == [peter.id]
+        assert [key for key, _ in Cowboy.indexes["name"].table().items()] == ["George"]
+        assert list(Cowboy.indexes["name"].table()["George"].keys()) == [peter.id]
         assert not Cowboy.exists(email="george@abitbol.com")
         assert Cowboy.count("motto") == 0 and Cowboy.count("motto_words") == 0
         Cowboy.read(peter.id).delete()
@@ -240,7 +240,10 @@ def test_nullok_and_noneok_say_which_empty_keys_are_indexed(db):
             Saddle.create(label=value, label_with_empty=value, label_with_none=value)
         for value in (0, None, 5):
             Saddle.create(weight=value, weight_with_none=value)
-        keys = {name: set(dict(Saddle._tree(name).items())) for name in Saddle.indexes}
+        keys = {
+            name: set(dict(Saddle.indexes[name].table().items()))
+            for name in Saddle.indexes
+        }
         assert keys["label"] == {"brown"}
         assert keys["label_with_empty"] == {"", "brown"}
         assert keys["label_with_none"] == {None, "brown"}
@@ -432,7 +435,9 @@ def test_a_rebuild_in_chunks_with_a_callback(db):
     seen = []
     with sheraf.connection(commit=True):
         Mount.index_table_rebuild("size", reset=False, start=0, end=4)
-        assert sum(len(bucket) for bucket in Mount._tree("size").values()) == 4
+        assert (
+            sum(len(bucket) for bucket in Mount.indexes["size"].table().values()) == 4
+        )
     with sheraf.connection(commit=True):
         Mount.index_table_rebuild(
             "size",

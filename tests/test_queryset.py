@@ -431,18 +431,6 @@ def test_counting_an_indexed_filter_reads_no_instance(herd):
     assert everyone_loads < 5
 
 
-def test_descending_items_of_btrees_of_any_size():
-    from BTrees.LOBTree import LOBTree
-    from BTrees.OOBTree import OOBTree
-
-    from sheraf.queryset import _descending_items
-
-    for size in (0, 1, 5, 40, 1000, 20000):
-        for tree_class in (OOBTree, LOBTree):
-            tree = tree_class({i: str(i) for i in range(size)})
-            assert list(_descending_items(tree)) == list(tree.items())[::-1]
-
-
 def test_impossible_values_find_nothing_in_any_plan(cowboys):
     with sheraf.connection():
         assert Cowboy.filter(age="fifty").order(name=sheraf.ASC) == []

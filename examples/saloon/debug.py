@@ -57,7 +57,7 @@ def state():
         "greenlets": greenlets,
         "fds": len(os.listdir("/proc/self/fd")),
         "rss_kb": _rss_kb(),
-        "connections_open": len(database._open),
+        "connections_open": len(database.pool),
         "connections_alive": len(database.db.pool.all),
         "pool_size": database.db.getPoolSize(),
     }

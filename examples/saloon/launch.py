@@ -38,7 +38,8 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file
 class Saloon:
     """A running ZEO server and gunicorn, stopped by :meth:`stop`. With
     ``database_uri`` (RelStorage's ``postgres://...`` for instance), gunicorn
-    alone, on that database."""
+    alone, on that database. ``app`` is the WSGI application gunicorn serves
+    (the bench serves the saloon with endpoints of its own beside it)."""
 
     def __init__(
         self,
@@ -49,6 +50,7 @@ class Saloon:
         preload=False,
         log_path=None,
         database_uri=None,
+        app="examples.saloon.app:application",
     ):
         self.data_dir = data_dir
         self.zeo, self.zeo_port = (
@@ -81,7 +83,7 @@ class Saloon:
             command += [
                 "--no-control-socket"
             ]  # one shared path for all instances otherwise
-        command += ["examples.saloon.app:application"]
+        command += [app]
         # How long a request waits for the ZEO server to come back, or to answer.
         zeo_options = os.environ.get("SALOON_ZEO_OPTIONS", "wait_timeout=5")
         environment = dict(

@@ -2,14 +2,15 @@
 model's record."""
 
 import copy
-import inspect
 
 from BTrees.OOBTree import OOBTree
 
 from sheraf.attributes.index import Index
+from sheraf.callbacks import register
+from sheraf.callbacks import required_arguments
+from sheraf.constants import MISSING
 from sheraf.types.smalldict import SmallDict
 
-_MISSING = object()
 _IMMUTABLE_DEFAULTS = (
     type(None),
     bool,
@@ -134,8 +135,8 @@ class Attribute:
         if model is None:
             return self
         memo = model.__dict__
-        value = memo.get(self.name, _MISSING)
-        if value is not _MISSING:
+        value = memo.get(self.name, MISSING)
+        if value is not MISSING:
             return value
         key = self._plain_key
         if key is not None:
@@ -143,8 +144,8 @@ class Attribute:
             mapping = model.mapping
             if type(mapping) is SmallDict:
                 mapping = mapping.data
-            value = mapping.get(key, _MISSING)
-            if value is not _MISSING:
+            value = mapping.get(key, MISSING)
+            if value is not MISSING:
                 if not self._stored_as_read:
                     value = self.deserialize(value)
                 if self.read_memoization:
@@ -187,14 +188,14 @@ class Attribute:
                 return default
             return copy.deepcopy(default)
         if self._default_wants_model is None:
-            self._default_wants_model = _takes_an_argument(default)
+            self._default_wants_model = required_arguments(default) > 0
         return default(model) if self._default_wants_model else default()
 
     def read_raw(self, model):
         """The stored value, the default one stored first if needed."""
         key = self.key(model)
-        raw = model.mapping.get(key, _MISSING)
-        if raw is not _MISSING:
+        raw = model.mapping.get(key, MISSING)
+        if raw is not MISSING:
             return raw
         raw = self.serialize(self.create(model))
         if self._stores_default():
@@ -358,17 +359,17 @@ class Attribute:
         ...     george = Cowboy.create(age=50)
         New cowboy aged 50
         """
-        return _register(self.cb_creation, args)
+        return register(self.cb_creation, args)
 
     def on_edition(self, *args):
         """Decorate a function ``f(model, new, old)`` called before the
         attribute changes. If it yields, the rest runs after."""
-        return _register(self.cb_edition, args)
+        return register(self.cb_edition, args)
 
     def on_deletion(self, *args):
         """Decorate a function ``f(model, old)`` called before the attribute
         is deleted. If it yields, the rest runs after."""
-        return _register(self.cb_deletion, args)
+        return register(self.cb_deletion, args)
 
     def on_change(self, *args):
         """:meth:`on_creation`, :meth:`on_edition` and :meth:`on_deletion` at
@@ -409,22 +410,3 @@ def cannot_hold(label, value, error):
     refusal = kind(f"{label} cannot hold {value!r}: {error}")
     refusal.label = label
     return refusal
-
-
-def _register(callbacks, args):
-    def wrapper(func):
-        callbacks.append(func)
-        return func
-
-    return wrapper(args[0]) if args else wrapper
-
-
-def _takes_an_argument(func):
-    try:
-        parameters = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(
-        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-        for p in parameters
-    )

@@ -130,7 +130,7 @@ class BlobAttribute(InlineModelAttribute):
     def deserialize(self, raw):
         if not raw:
             return None
-        return self.model._decorate(raw)
+        return self.model.from_record(raw)
 
     # A blob is replaced, never edited.
     update = Attribute.update

@@ -1,9 +1,9 @@
 """What an index holds: which attributes, and the keys it files a model
 instance under."""
 
-import inspect
-
 from BTrees.OOBTree import OOBTree
+
+from sheraf.callbacks import required_arguments
 
 _KEY_COLLECTIONS = (set, frozenset, list, tuple, dict)
 
@@ -256,15 +256,6 @@ def search_keys_of(index, model_class, value):
         return []
 
 
-def tree_entry(tree, key, default):
-    """What the BTree ``tree`` holds under ``key``, or ``default``; also
-    when the tree cannot hold such a key."""
-    try:
-        return tree[key]
-    except (KeyError, TypeError):
-        return default
-
-
 class _KeysFunction:
     """A user function that computes keys from attribute values, called with
     the model (or model class) first when it wants it."""
@@ -273,7 +264,7 @@ class _KeysFunction:
 
     def __init__(self, func, values_count):
         self.func = func
-        self.wants_model = _required_arguments(func) > values_count
+        self.wants_model = required_arguments(func) > values_count
 
     @classmethod
     def of(cls, func, values_count):
@@ -283,16 +274,3 @@ class _KeysFunction:
         return as_keys(
             self.func(model, *values) if self.wants_model else self.func(*values)
         )
-
-
-def _required_arguments(func):
-    try:
-        parameters = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return 0
-    return sum(
-        1
-        for p in parameters
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        and p.default is p.empty
-    )

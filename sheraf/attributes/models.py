@@ -376,7 +376,7 @@ class InlineModelAttribute(ModelReferences, Attribute):
     def deserialize(self, raw):
         if raw is None:
             return None
-        return self.model._decorate(raw)
+        return self.model.from_record(raw)
 
     update = edit_or_replace
 
@@ -410,18 +410,6 @@ class IndexedModelAttribute(ModelReferences, Attribute):
         kwargs["store_default_value"] = True
         super().__init__(model=model, **kwargs)
 
-    def _bound(self, root):
-        """The model class, its instances filed in ``root``."""
-        model = self.model
-        namespace = {
-            "index_root": root,
-            "__module__": model.__module__,
-            "__qualname__": model.__qualname__,
-        }
-        # type.__new__ skips the model metaclass: the bound class inherits
-        # what it collected, and is not registered as a model of its own.
-        return type.__new__(type(model), model.__name__, (model,), namespace)
-
     def _values_of(self, value):
         if isinstance(value, type) and issubclass(value, self.model):
             value = value.all()
@@ -436,15 +424,15 @@ class IndexedModelAttribute(ModelReferences, Attribute):
                 )
 
     def serialize(self, value):
-        root = self.model._new_index_root()
+        root = self.model.index_manager().new_root()
         if value is not None:
-            bound = self._bound(root)
+            bound = self.model.bound_to(root)
             for values in self._values_of(value):
                 bound.create(**values)
         return root
 
     def deserialize(self, raw):
-        return self._bound(raw)
+        return self.model.bound_to(raw)
 
     def index_keys(self, table):
         """The identifiers of the instances of ``table``: an owner is filed
@@ -469,7 +457,7 @@ class IndexedModelAttribute(ModelReferences, Attribute):
         ``deletion``; replace the whole table on ``replacement``."""
         if replacement:
             return new_value
-        primary = self.model._primary_attribute.name
+        primary = self.model.primary_attribute().name
         kept = set()
         for values in self._values_of(new_value or ()):
             identifier = values.get(primary)

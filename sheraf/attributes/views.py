@@ -72,7 +72,7 @@ class CollectionView:
             return change(self.mapping)
         changed = type(self.mapping)(self.mapping)
         result = change(changed)
-        model._write(attribute, changed)
+        model.write_raw(attribute, changed)
         self.mapping = changed
         return result
 

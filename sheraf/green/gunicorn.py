@@ -20,7 +20,7 @@ worker's databases. This works with the gevent, sync and gthread workers,
 with and without ``--preload``.
 """
 
-import sheraf.databases
+import sheraf.processes
 
 __all__ = ["post_worker_init", "worker_class", "worker_exit"]
 
@@ -34,7 +34,7 @@ def post_worker_init(worker):
     gunicorn calls it after the worker is set up (and, for the gevent
     worker, after gevent patched the standard library), before it serves.
     """
-    for database in sheraf.databases.inherited_databases():
+    for database in sheraf.processes.inherited_databases():
         if database.name in dict(sheraf.Database.all()):
             # The application, imported in this worker, opened its own.
             database.close()

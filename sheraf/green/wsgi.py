@@ -20,13 +20,11 @@ import io
 import logging
 import tempfile
 
-from ZEO.Exceptions import ClientDisconnected
-from ZODB.POSException import ConflictError
+from transaction.interfaces import TransientError
 
 import sheraf
 from sheraf.exceptions import DatabaseUnavailableException
-from sheraf.transactions import RetryLane
-from sheraf.transactions import backoff
+from sheraf.transactions import Attempts
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +34,7 @@ class ConnectionMiddleware:
     database ``database_name`` (the default one if ``None``).
 
     :param attempts: how many times a request runs before a conflict is
-        answered with a 503.
+        answered with a 503 (see :class:`sheraf.transactions.Attempts`).
     :param spool_size: request bodies larger than this many bytes are
         buffered in a temporary file instead of memory.
     """
@@ -51,32 +49,27 @@ class ConnectionMiddleware:
         body = self._buffer_body(environ)
         try:
             database = sheraf.Database.get(self.database_name)
-            with RetryLane(database) as lane:
-                lane.let_retries_pass()
-                for nb_attempt in range(self.attempts):
+            tries = Attempts(database, self.attempts, log_exceptions=False)
+            for attempt in tries:
+                with attempt:
                     body.seek(0)
-                    try:
-                        status, headers, chunks = self._run(
-                            dict(environ, **{"wsgi.input": body})
-                        )
-                    except ConflictError as exc:
-                        if nb_attempt == self.attempts - 1:
-                            return _unavailable(
-                                start_response,
-                                f"The request conflicted with others {self.attempts} times.",
-                                exc,
-                            )
-                        backoff(nb_attempt)
-                        lane.wait_turn(exc)
-                        continue
-                    start_response(status, headers)
-                    return chunks
-        except (DatabaseUnavailableException, ClientDisconnected) as exc:
+                    status, headers, chunks = self._run(
+                        dict(environ, **{"wsgi.input": body}), attempt
+                    )
+            start_response(status, headers)
+            return chunks
+        except DatabaseUnavailableException as exc:
             return _unavailable(start_response, "The database cannot be reached.", exc)
+        except TransientError as exc:  # what Attempts tried again, in vain
+            return _unavailable(
+                start_response,
+                f"The request conflicted with others {self.attempts} times.",
+                exc,
+            )
         finally:
             body.close()
 
-    def _run(self, environ):
+    def _run(self, environ, attempt):
         """Run the application in a connection context; its status, headers
         and body, once committed (or aborted, for a 5xx)."""
         response = []
@@ -98,6 +91,7 @@ class ConnectionMiddleware:
                     result.close()
             status, headers = response
             context.commit = not status.startswith("5")
+            attempt.committing()
         return status, headers, response_body
 
     def _buffer_body(self, environ):

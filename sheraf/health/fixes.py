@@ -6,9 +6,9 @@ that the application can keep writing to the table meanwhile: a batch that
 conflicts with the application's writes runs again on what they committed.
 A batch decides from what it read, and makes its transaction conflict with
 any concurrent change of the instances it refiles or whose entries it
-drops, so that nothing it writes is stale when it commits. Each commit (or
-savepoint, in one transaction) trims the connection's cache: memory stays
-flat however large the table.
+drops, so that nothing it writes is stale when it commits. The connection's
+cache is trimmed between batches: memory stays flat however large the
+table.
 
 >>> class Cowboy(sheraf.Model):
 ...     table = "fixes_cowboys"
@@ -34,6 +34,9 @@ from sheraf.health.progress import NoProgress
 from sheraf.transactions import attempt
 
 DEFAULT_BATCH_SIZE = 1000
+#: How many times a batch that conflicts with the application's writes runs
+#: before the work stops with the conflict.
+BATCH_ATTEMPTS = 20
 
 
 class Interrupted(Exception):
@@ -98,11 +101,13 @@ class Batches:
 
     def _here(self, step, args):
         if self.commit:
-            return attempt(step, args=args)
+            return attempt(step, attempts=BATCH_ATTEMPTS, args=args)
         result = step(*args)
-        # Like a commit, a savepoint lets ZODB trim the connection's cache,
-        # of what the batch changed too.
-        Database.current_connection().transaction_manager.savepoint(True)
+        # A savepoint lets the cache forget what the batch changed; a batch
+        # that changed nothing makes none, hence the explicit trim.
+        connection = Database.current_connection()
+        connection.transaction_manager.savepoint(True)
+        connection.cacheGC()
         return result
 
     def _in_child(self, step, args):
@@ -118,7 +123,7 @@ class Batches:
             own = Database(uri, nestable=True, db_args={"database_name": name})
             try:
                 with own.connection():
-                    sending.send(attempt(step, args=args))
+                    sending.send(attempt(step, attempts=BATCH_ATTEMPTS, args=args))
             except BaseException as exc:
                 sending.send(exc)
                 raise
@@ -142,10 +147,10 @@ class Batches:
 
 def rebuild(model, *index_names, reset=True, start=None, end=None, batches=None):
     """Bring the indexes ``index_names`` of ``model`` (all but the primary
-    one by default) up to date with its instances: file each instance
-    (those of positions ``start`` to ``end``, if given) under the keys it
-    misses, then, with ``reset``, drop every orphan or stale entry. An index
-    the table lacks is built.
+    one by default) up to date with its instances: with ``reset``, drop
+    every orphan or stale entry; then file each instance (those of
+    positions ``start`` to ``end``, if given) under the keys it misses. An
+    index the table lacks is built.
 
     Safe to run again, and while the application writes to the table (see
     above). Call it with a connection open.
@@ -156,7 +161,25 @@ def rebuild(model, *index_names, reset=True, start=None, end=None, batches=None)
     """
     batches = batches or Batches()
     names = Table(model).index_names(index_names)
+    dropped = Counter()
+    if reset:
+        for name in names:
+            dropped += batches.run(
+                f"{model.__name__}.{name}: dropping stale entries",
+                _dropper(model, name),
+                model.count(name),
+            )
+    count = Table(model).count()
+    total = max(0, min(count if end is None else end, count) - (start or 0))
+    refiled = batches.run(
+        f"{model.__name__}: filing", _refiler(model, names), total, start, end
+    )
+    return {
+        name: {"refiled": refiled[name], "dropped": dropped[name]} for name in names
+    }
 
+
+def _refiler(model, names):
     def refile(after, skip, limit):
         table = Table(model)
         for name in names:
@@ -174,19 +197,7 @@ def rebuild(model, *index_names, reset=True, start=None, end=None, batches=None)
                 refiled[name] += len(keys)
         return identifiers, refiled
 
-    count = Table(model).count()
-    total = max(0, min(count if end is None else end, count) - (start or 0))
-    refiled = batches.run(f"{model.__name__}: filing", refile, total, start, end)
-    report = {name: {"refiled": refiled[name], "dropped": 0} for name in names}
-    if reset:
-        for name in names:
-            dropped = batches.run(
-                f"{model.__name__}.{name}: dropping stale entries",
-                _dropper(model, name),
-                model.count(name),
-            )
-            report[name]["dropped"] = dropped[name]
-    return report
+    return refile
 
 
 def _dropper(model, name):

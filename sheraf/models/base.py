@@ -2,11 +2,13 @@
 
 import contextlib
 import reprlib
-import types
 
 from sheraf import contexts
 from sheraf.attributes.base import Attribute
 from sheraf.attributes.base import cannot_hold
+from sheraf.callbacks import call_callbacks
+from sheraf.callbacks import finish_callbacks
+from sheraf.callbacks import register
 from sheraf.types.smalldict import SmallDict
 
 
@@ -94,7 +96,16 @@ class BaseModel(metaclass=BaseModelMetaclass):
         raise NotImplementedError
 
     @classmethod
-    def _decorate(cls, mapping):
+    def from_record(cls, mapping):
+        """An instance over ``mapping``, an existing record of this model:
+        nothing is written.
+
+        >>> class Horse(sheraf.InlineModel):
+        ...     name = sheraf.StringAttribute()
+        ...
+        >>> Horse.from_record({"name": "Polly"}).name
+        'Polly'
+        """
         instance = cls.__new__(cls)
         instance.mapping = mapping
         return instance
@@ -112,10 +123,10 @@ class BaseModel(metaclass=BaseModelMetaclass):
         attribute cannot hold raises :class:`TypeError` or
         :class:`ValueError`, an unknown attribute :class:`TypeError`.
         """
-        instance = cls._decorate((default or cls.default_mapping)())
+        instance = cls.from_record((default or cls.default_mapping)())
         with _undone_on_error(instance, cls._writes_elsewhere(kwargs)):
             raw_values = instance._serialize_all(kwargs)
-            after_model = _call_callbacks(cls.cb_creation, instance)
+            after_model = call_callbacks(cls.cb_creation, instance)
             later = {
                 name: raw_values.pop(name)
                 for name in list(raw_values)
@@ -123,7 +134,7 @@ class BaseModel(metaclass=BaseModelMetaclass):
             }
             instance.initialize(raw_values)
             instance._write_new_values(later)
-        _finish_callbacks(after_model)
+        finish_callbacks(after_model)
         return instance
 
     @classmethod
@@ -171,28 +182,28 @@ class BaseModel(metaclass=BaseModelMetaclass):
             attribute = self.attributes[name]
             if attribute.cb_creation:
                 new = attribute.deserialize(raw)
-                afters += _call_callbacks(attribute.cb_creation, self, new=new)
+                afters += call_callbacks(attribute.cb_creation, self, new=new)
             attribute.write_raw(self, raw)
             if attribute.write_memoization:
                 self.__dict__[name] = attribute.deserialize(raw)
-        _finish_callbacks(afters)
+        finish_callbacks(afters)
 
     def delete(self):
         """Delete this instance."""
         cls = self.__class__
-        after_model = _call_callbacks(cls.cb_deletion, self)
+        after_model = call_callbacks(cls.cb_deletion, self)
         afters = []
         for name, attribute in self.attributes.items():
             if attribute.cb_deletion:
-                afters += _call_callbacks(
+                afters += call_callbacks(
                     attribute.cb_deletion, self, old=getattr(self, name)
                 )
         for attribute in self.attributes.values():
             if attribute.written_after_creation:
                 attribute.delete(self)
         self._delete_record()
-        _finish_callbacks(afters)
-        _finish_callbacks(after_model)
+        finish_callbacks(afters)
+        finish_callbacks(after_model)
 
     def _delete_record(self):
         for attribute in self.attributes.values():
@@ -210,19 +221,22 @@ class BaseModel(metaclass=BaseModelMetaclass):
         afters = ()
         if attribute.cb_creation or attribute.cb_edition:
             if attribute.is_created(self):
-                afters = _call_callbacks(
+                afters = call_callbacks(
                     attribute.cb_edition, self, new=value, old=getattr(self, name)
                 )
             else:
-                afters = _call_callbacks(attribute.cb_creation, self, new=value)
+                afters = call_callbacks(attribute.cb_creation, self, new=value)
         if attribute.writes_elsewhere:
             with _undone_on_error(self, True):
-                self._write(attribute, self._serialize(attribute, value))
+                self.write_raw(attribute, self._serialize(attribute, value))
         else:
-            self._write(attribute, self._serialize(attribute, value))
-        _finish_callbacks(afters)
+            self.write_raw(attribute, self._serialize(attribute, value))
+        finish_callbacks(afters)
 
-    def _write(self, attribute, raw):
+    def write_raw(self, attribute, raw):
+        """Store ``raw``, a value ``attribute`` serialized, with no
+        callback: what :meth:`set_attribute` does once the value is checked.
+        Indexed models also move the instance in the attribute's indexes."""
         attribute.write_raw(self, raw)
         if attribute.write_memoization:
             self.__dict__[attribute.name] = attribute.deserialize(raw)
@@ -233,9 +247,9 @@ class BaseModel(metaclass=BaseModelMetaclass):
         """Remove the value of the attribute ``name``, calling its deletion
         callbacks; it reads as its default value again."""
         attribute = self.attributes[name]
-        afters = _call_callbacks(attribute.cb_deletion, self, old=getattr(self, name))
+        afters = call_callbacks(attribute.cb_deletion, self, old=getattr(self, name))
         self._erase(attribute)
-        _finish_callbacks(afters)
+        finish_callbacks(afters)
 
     def _erase(self, attribute):
         attribute.delete(self)
@@ -343,13 +357,13 @@ class BaseModel(metaclass=BaseModelMetaclass):
         """Decorate a function ``f(instance)`` called when an instance is
         created, before its attributes are written; if it yields, the rest
         runs after."""
-        return _register(cls.cb_creation, args)
+        return register(cls.cb_creation, args)
 
     @classmethod
     def on_deletion(cls, *args):
         """Decorate a function ``f(instance)`` called when an instance is
         deleted; if it yields, the rest runs after."""
-        return _register(cls.cb_deletion, args)
+        return register(cls.cb_deletion, args)
 
     # Comparison and display.
 
@@ -412,31 +426,3 @@ def _undone_on_error(instance, needed):
         for name in instance.attributes:
             instance.__dict__.pop(name, None)
         raise
-
-
-def _register(callbacks, args):
-    def wrapper(func):
-        callbacks.append(func)
-        return func
-
-    return wrapper(args[0]) if args else wrapper
-
-
-def _call_callbacks(callbacks, *args, **kwargs):
-    """Call each callback; return the generators of those that yielded."""
-    afters = []
-    for callback in callbacks:
-        result = callback(*args, **kwargs)
-        if isinstance(result, types.GeneratorType):
-            try:
-                next(result)
-            except StopIteration:
-                continue
-            afters.append(result)
-    return afters
-
-
-def _finish_callbacks(afters):
-    for generator in afters:
-        for _ in generator:
-            pass

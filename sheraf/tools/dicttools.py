@@ -7,7 +7,7 @@ from typing import Any
 
 from ZODB.POSException import ConflictError
 
-_MISSING = object()
+from sheraf.constants import MISSING
 
 
 class DictConflictException(ConflictError):
@@ -49,13 +49,13 @@ def merge(old: Mapping, a: Mapping, b: Mapping) -> dict:
     """
     merged = dict(a)
     for key in old.keys() | b.keys():
-        old_value = old.get(key, _MISSING)
-        b_value = b.get(key, _MISSING)
+        old_value = old.get(key, MISSING)
+        b_value = b.get(key, MISSING)
         if pr_eq(b_value, old_value):
             continue
-        a_value = a.get(key, _MISSING)
+        a_value = a.get(key, MISSING)
         if pr_eq(a_value, old_value):
-            if b_value is _MISSING:
+            if b_value is MISSING:
                 del merged[key]
             else:
                 merged[key] = b_value
@@ -70,4 +70,4 @@ def merge(old: Mapping, a: Mapping, b: Mapping) -> dict:
 
 
 def _show(value):
-    return "nothing" if value is _MISSING else repr(value)
+    return "nothing" if value is MISSING else repr(value)

@@ -1,0 +1,120 @@
+"""How the BTrees of an index file records, key by key.
+
+A unique index maps each key to one record; a multiple index maps each key
+to an :class:`~BTrees.OOBTree.OOBTree` of the records filed under it, by
+identifier. These functions are the only code that knows this layout; the
+:mod:`index managers <sheraf.models.indexmanager>` call them.
+"""
+
+from BTrees.Length import Length
+from BTrees.OOBTree import OOBTree
+
+from sheraf.constants import MISSING
+from sheraf.exceptions import UniqueIndexException
+
+LENGTH_KEY = "__length__"
+"""The key of a table's instance counter, beside its indexes."""
+
+
+def tree_entry(tree, key, default=MISSING):
+    """What ``tree`` holds under ``key``, or ``default``; also when the tree
+    cannot hold such a key (a string in an integer BTree).
+
+    >>> from BTrees.IOBTree import IOBTree
+    >>> tree_entry(IOBTree({1: "one"}), 1), tree_entry(IOBTree(), "1", None)
+    ('one', None)
+    """
+    try:
+        return tree[key]
+    except (KeyError, TypeError):
+        return default
+
+
+def length(root, primary_key):
+    """The instance counter of the table ``root``; a table written by an
+    older sheraf gets one on first use."""
+    counter = root.data.get(LENGTH_KEY)
+    if counter is None:
+        primary = root.data.get(primary_key)
+        counter = root[LENGTH_KEY] = Length(0 if primary is None else len(primary))
+    return counter
+
+
+def check_keys(tree, index, keys, record):
+    """Raise, before anything is written, if ``index`` cannot file
+    ``record`` under ``keys`` in ``tree``: :class:`TypeError` for a key the
+    BTree cannot hold, :class:`~sheraf.exceptions.UniqueIndexException` for
+    a key a unique index holds for another record."""
+    for key in keys:
+        try:
+            type(tree)()[key] = record
+            found = tree.get(key, MISSING)
+        except TypeError as exc:
+            raise TypeError(
+                f"The index {index.key!r} cannot hold the key {key!r}: {exc}"
+            ) from exc
+        if index.unique and found is not MISSING and found is not record:
+            if index.primary:
+                raise UniqueIndexException(
+                    f"The identifier {key!r} is already used, in the primary "
+                    f"index {index.key!r}"
+                )
+            raise UniqueIndexException(
+                f"The key {key!r} is already present in the index {index.key!r}"
+            )
+
+
+def file_keys(tree, index, keys, record, identifier):
+    """File ``record``, whose primary key is ``identifier``, under ``keys``."""
+    for key in keys:
+        if index.unique:
+            tree[key] = record
+            continue
+        bucket = tree_entry(tree, key)
+        if bucket is MISSING:
+            bucket = tree[key] = OOBTree()
+        bucket[identifier] = record
+
+
+def unfile_keys(tree, index, keys, record, identifier):
+    """Remove ``record`` from under ``keys``; keys that do not hold it are
+    left alone."""
+    for key in keys:
+        entry = tree_entry(tree, key)
+        if index.unique:
+            if entry is record:
+                del tree[key]
+            continue
+        if entry is MISSING:
+            continue
+        entry.pop(identifier, None)
+        if not entry:
+            del tree[key]
+
+
+def descending_items(tree):
+    """The items of a BTree from the last one, read node by node, where
+    ``reversed(tree.items())`` would first count them, reading every
+    bucket. It follows the pickled state of BTrees: ``None`` when empty,
+    ``((bucket_state,),)`` for a single bucket kept inline, else
+    ``((child, key, child, ..., child), first_bucket)``.
+
+    >>> list(descending_items(OOBTree({"a": 1, "b": 2})))
+    [('b', 2), ('a', 1)]
+    """
+    state = tree.__getstate__()
+    if state is None:
+        return
+    if len(state) == 1:
+        yield from _reversed_pairs(state[0][0][0])
+        return
+    for child in reversed(state[0][::2]):
+        if isinstance(child, type(tree)):
+            yield from descending_items(child)
+        else:
+            yield from _reversed_pairs(child.__getstate__()[0])
+
+
+def _reversed_pairs(flat_items):
+    for position in range(len(flat_items) - 2, -1, -2):
+        yield flat_items[position], flat_items[position + 1]

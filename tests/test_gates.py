@@ -1,0 +1,150 @@
+"""The gates that bound the open connections, and the retry lanes."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from sheraf.gates import Gate
+from sheraf.gates import Lanes
+
+
+def in_thread(function, *args):
+    """Run ``function(*args)`` in a new thread; a list that gets what it
+    returned or raised, and the thread."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(function(*args))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return outcome, thread
+
+
+class Holder:
+    """A thread that holds a place of ``gate`` and lives until :meth:`end`
+    (a thread that ended may give its identity to the next one)."""
+
+    def __init__(self, gate):
+        self.entered, self.ending = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self.hold, args=(gate,))
+        self.thread.start()
+        assert self.entered.wait(5)
+
+    def hold(self, gate):
+        self.ticket = gate.enter(1)
+        self.entered.set()
+        self.ending.wait(10)
+
+    def end(self):
+        self.ending.set()
+        self.thread.join(5)
+
+
+def test_a_gate_lets_size_holders_through_and_the_next_one_waits_its_timeout():
+    gate = Gate(2)
+    holders = [Holder(gate) for _ in range(2)]
+    assert all(holder.ticket is not None for holder in holders)
+    started = time.monotonic()
+    outcome, thread = in_thread(gate.enter, 0.3)
+    thread.join(5)
+    waited = time.monotonic() - started
+    assert isinstance(outcome[0], TimeoutError)
+    assert "no place came free in 0.3 s" in str(outcome[0])
+    assert 0.25 < waited < 2
+    for holder in holders:
+        gate.leave(holder.ticket)
+        holder.end()
+
+
+def test_a_waiter_gets_the_place_a_holder_gives_back_from_another_thread():
+    gate = Gate(1)
+    holder = Holder(gate)
+    waiter, waiting = in_thread(gate.enter, 5)
+    time.sleep(0.1)
+    assert waiter == []  # still waiting
+    gate.leave(holder.ticket)  # given back by this thread, not the holder's
+    waiting.join(5)
+    assert waiter == [waiting.ident]
+    gate.leave(waiter[0])
+    holder.end()
+
+
+def test_a_thread_that_holds_a_place_goes_through_without_one():
+    gate = Gate(1)
+    ticket = gate.enter(1)
+    started = time.monotonic()
+    assert gate.enter(10) is None  # it could never leave while waiting
+    assert time.monotonic() - started < 1
+    gate.leave(ticket)
+
+
+def test_a_lane_holds_one_caller_per_key_and_keys_are_independent():
+    lanes = Lanes()
+    turn = lanes.enter("cowboy", 1)
+    other_key, thread = in_thread(lanes.enter, "horse", 1)
+    thread.join(5)
+    assert other_key[0] is not None  # another key: no wait
+    same_key, thread = in_thread(lanes.enter, "cowboy", 0.2)
+    thread.join(5)
+    assert isinstance(same_key[0], TimeoutError)
+    lanes.leave(turn)
+    lanes.leave(other_key[0])
+    assert lanes.wait_until_empty(0)  # the timed-out waiter left no lane
+
+
+def test_a_lane_comes_free_in_turn_and_wait_until_empty_waits_for_it():
+    lanes = Lanes()
+    turn = lanes.enter("cowboy", 1)
+    assert not lanes.wait_until_empty(0.05)
+    waiter, thread = in_thread(lanes.enter, "cowboy", 5)
+    time.sleep(0.1)
+    assert waiter == []
+    lanes.leave(turn)
+    thread.join(5)
+    assert waiter[0] is not None
+    emptied, watcher = in_thread(lanes.wait_until_empty, 5)
+    time.sleep(0.1)
+    assert emptied == []
+    lanes.leave(waiter[0])
+    watcher.join(5)
+    assert emptied == [True]
+
+
+@pytest.mark.parametrize("kind", ["gate", "lane"])
+def test_under_gevent_waiting_lets_the_other_greenlets_run(kind):
+    script = f"""
+from gevent import monkey; monkey.patch_all()
+import gevent
+from sheraf.gates import Gate, Lanes
+if "{kind}" == "gate":
+    gate = Gate(1)
+    enter, leave = (lambda: gate.enter(5)), gate.leave
+else:
+    lanes = Lanes()
+    enter, leave = (lambda: lanes.enter("key", 5)), lanes.leave
+ticks = []
+def holder():
+    ticket = enter()
+    gevent.sleep(0.3)
+    leave(ticket)
+def waiter():
+    leave(enter())
+def ticker():
+    for _ in range(10):
+        ticks.append(1)
+        gevent.sleep(0.02)
+gevent.joinall([gevent.spawn(holder), gevent.spawn(waiter), gevent.spawn(ticker)], timeout=10)
+print(len(ticks))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "10"
