@@ -32,6 +32,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 
+from sheraf.attributes.index import as_keys
 from sheraf.attributes.index import search_keys_of
 from sheraf.constants import ASC
 from sheraf.constants import DESC
@@ -129,7 +130,8 @@ class QuerySet:
         """A copy that keeps the instances an index files under the search
         keys of the given values: values transformed as the index says
         (lowercased, for instance). Unless ordered, the instances come in
-        the order of the search keys.
+        the order of the search keys. On an attribute with no index, it
+        compares values like :meth:`filter`.
 
         >>> class Horse(sheraf.Model):
         ...     table = "queryset_search_horses"
@@ -151,11 +153,6 @@ class QuerySet:
                 if name not in self.model.attributes and name not in self.model.indexes:
                     raise InvalidFilterException(
                         f"{self.model.__name__} has no attribute {name}"
-                    )
-                if search and name not in self.model.indexes:
-                    raise InvalidFilterException(
-                        f"{self.model.__name__}.{name} is not indexed: search() needs an "
-                        "index, filter() compares values."
                     )
             if name in self.filters and self.filters[name] != (value, search):
                 raise InvalidFilterException("Some filter parameters appeared twice")
@@ -394,7 +391,7 @@ def _condition(model, name, value, search):
     list.
     """
     index = model.indexes.get(name)
-    if search:
+    if search and index is not None:
         return _KeyCondition(index, search_keys_of(index, model, value))
     attribute = model.attributes.get(name)
     if attribute is None or (index is not None and not index.is_plain):
@@ -417,7 +414,7 @@ def _filed_under_itself(attribute, value, stored):
     if stored is MISSING:
         return False
     try:
-        keys = attribute.index_keys(value)
+        keys = as_keys(attribute.index_keys(value))
     except (TypeError, ValueError):
         return False
     return len(keys) == 1 and _equal(next(iter(keys)), stored)

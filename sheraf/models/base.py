@@ -205,6 +205,20 @@ class BaseModel(metaclass=BaseModelMetaclass):
         finish_callbacks(afters)
         finish_callbacks(after_model)
 
+    @property
+    def deleted(self) -> bool:
+        """Whether this instance was deleted.
+
+        >>> class Horse(sheraf.InlineModel):
+        ...     name = sheraf.StringAttribute()
+        ...
+        >>> jolly = Horse.create(name="Jolly")
+        >>> jolly.delete()
+        >>> jolly.deleted
+        True
+        """
+        return isinstance(self.mapping, DeletedRecord)
+
     def _delete_record(self):
         for attribute in self.attributes.values():
             if not attribute.written_after_creation:
