@@ -552,6 +552,10 @@ class IndexManager:
             tree = self._built_tree(root, index)
             if tree is None:
                 _warn_outdated(self.model, index.key)
+                # A rebuild that builds the index meanwhile makes this
+                # transaction conflict: run again, it files the instance.
+                if root._p_jar is not None and root._p_oid is not None:
+                    root._p_jar.readCurrent(root)
             else:
                 trees[index] = tree
         return trees
