@@ -1,4 +1,4 @@
-"""A saloon of cowboys: a small WSGI application on sheraf, served by
+"""A saloon of cowboys: a small Flask application on sheraf, served by
 gunicorn's gevent workers against a ZEO server.
 
     python -m examples.saloon.launch            # serve until Ctrl-C
