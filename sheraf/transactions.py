@@ -253,6 +253,10 @@ class RetryLane:
             key = self.lanes.recall(self.scope)
             if key is not None:
                 self._enter(key, HOT_QUEUE_TIMEOUT)
+                # As a retry does: otherwise the writers of this process,
+                # a round trip ahead, would always win the object from a
+                # retry of another process, which could fail every attempt.
+                self.catch_up()
 
     def wait_turn(self, conflict: BaseException) -> None:
         """After ``conflict``: wait for (or keep) the turn to try again."""
