@@ -1,9 +1,9 @@
 """Gates that let a bounded number of threads or greenlets through.
 
 Databases use a :class:`Gate` to bound the connections open at once
-(``pool_size``), and :class:`Lanes` to let one transaction at a time write
-each object that conflicted, so that writers of a hot object take turns
-instead of colliding with each other.
+(``pool_size``), and :class:`Lanes` to let one conflicting transaction at a
+time try again on each object that conflicted, so that retries do not keep
+colliding with each other.
 
 >>> gate = Gate(1)
 >>> ticket = gate.enter(timeout=1)
@@ -11,7 +11,6 @@ instead of colliding with each other.
 """
 
 import threading
-import time
 
 
 class Gate:
@@ -86,47 +85,27 @@ class Lanes:
     """One :class:`Lane` (a :class:`Gate` of one place) per key, made when a
     key is first asked for and forgotten once nobody waits for or holds it.
 
-    They also remember, for ``memory`` seconds, the key that callers of
-    each *scope* (a kind of work: a request's path, a function) last needed
-    a turn on, so that the next caller of that scope can queue for it from
-    the start.
-
-    >>> lanes = Lanes(memory=60)
+    >>> lanes = Lanes()
     >>> turn = lanes.enter("an object", timeout=1)
-    >>> lanes.remember("practice", "an object")
-    >>> len(lanes)
-    1
+    >>> lanes.wait_until_empty(timeout=0)
+    False
     >>> lanes.leave(turn)
-    >>> len(lanes), lanes.recall("practice"), lanes.recall("another scope")
-    (0, 'an object', None)
+    >>> lanes.wait_until_empty(timeout=0)
+    True
     """
 
-    #: How many scopes are remembered at most.
-    MAX_SCOPES = 1024
-
-    def __init__(self, memory=1.0):
+    def __init__(self):
         self._lock = threading.Lock()
+        self._emptied = threading.Condition(self._lock)
         self._lanes = {}
-        self.memory = memory
-        self._keys_by_scope = {}
 
-    def __len__(self):
-        """How many keys are waited for or held."""
-        return len(self._lanes)
-
-    def remember(self, scope, key):
-        """Note that callers of ``scope`` needed a turn on ``key``."""
-        if len(self._keys_by_scope) >= self.MAX_SCOPES:
-            self._keys_by_scope.clear()
-        self._keys_by_scope[scope] = (key, time.monotonic() + self.memory)
-
-    def recall(self, scope):
-        """The key callers of ``scope`` needed a turn on in the last
-        ``memory`` seconds, or ``None``."""
-        remembered = self._keys_by_scope.get(scope)
-        if remembered is None or remembered[1] < time.monotonic():
-            return None
-        return remembered[0]
+    def wait_until_empty(self, timeout):
+        """Wait until no lane is waited for or held, ``timeout`` seconds at
+        most; whether none is."""
+        if not self._lanes:
+            return True  # the usual case, without taking the lock
+        with self._lock:
+            return self._emptied.wait_for(lambda: not self._lanes, timeout)
 
     def enter(self, key, timeout):
         """Wait for the lane of ``key``, ``timeout`` seconds at most.
@@ -161,3 +140,5 @@ class Lanes:
             lane.users -= 1
             if not lane.users and self._lanes.get(key) is lane:
                 del self._lanes[key]
+                if not self._lanes:
+                    self._emptied.notify_all()

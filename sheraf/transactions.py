@@ -49,13 +49,6 @@ logger = logging.getLogger(__name__)
 
 #: How long a unit of work waits for its turn to try again, at most.
 RETRY_TURN_TIMEOUT = 2.0
-#: How long, after a conflict, units of work of the same scope queue for the
-#: turn on the object that conflicted before their first attempt.
-HOT_SECONDS = 1.0
-#: How long a first attempt waits in that queue, at most: a turn held longer
-#: than a few requests means a slow storage, not a busy object, and waiting
-#: for it would add to the storage's own timeouts.
-HOT_QUEUE_TIMEOUT = 0.25
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -83,13 +76,10 @@ class Attempts:
     iterate over them and run each in a ``with`` block, as with
     :meth:`transaction.TransactionManager.attempts`. A block that fails with
     a retryable exception (:func:`is_retryable`, or one of ``also_except``)
-    is followed by another attempt, after a turn in the retry lane of what
-    conflicted (see :class:`RetryLane`) and ``on_failure(attempt_index)``
-    (the default back-off is left out for an attempt that got the turn);
-    the last one's exception goes through. The loop ends after the first
-    block that does not fail. Units of work of one ``scope`` (a request's
-    path, a function and its arguments) that lately conflicted queue for
-    the turn before their first attempt.
+    is followed by another attempt, after ``on_failure(attempt_index)``
+    and a turn in the retry lane of what conflicted; the last one's
+    exception goes through. The loop ends after the first block that does
+    not fail.
 
     Each failure is logged as a warning, with its traceback, unless
     ``log_exceptions`` is false; the exception gets an ``extra_info``
@@ -116,7 +106,6 @@ class Attempts:
         on_failure: Callable[[int], Any] | None = backoff,
         log_exceptions: bool = True,
         name: str | None = None,
-        scope: Any = None,
     ):
         if number < 1:
             raise ValueError(f"attempts must be 1 or more, not {number!r}")
@@ -126,27 +115,21 @@ class Attempts:
         self.on_failure = on_failure
         self.log_exceptions = log_exceptions
         self.name = name
-        self.scope = scope
         #: What each failed attempt took, one line each.
         self.history = []
 
     def __iter__(self) -> Iterator["Attempt"]:
-        lane = RetryLane(self.database, self.scope)
+        lane = RetryLane(self.database)
         try:
-            lane.queue_if_hot()
+            lane.let_retries_pass()
             for index in range(self.number):
                 attempt = Attempt(self, index)
                 yield attempt
                 if attempt.failure is None:
                     return
-                lane.wait_turn(attempt.failure)
-                # With the turn on what conflicted, the default back-off
-                # would only leave the server's commit slots unused.
-                if self.on_failure and (
-                    self.on_failure is not backoff or lane.turn is None
-                ):
+                if self.on_failure:
                     self.on_failure(index)
-                lane.catch_up()
+                lane.wait_turn(attempt.failure)
         finally:
             lane.leave()
 
@@ -212,80 +195,46 @@ class Attempt:
 
 
 class RetryLane:
-    """The turn of one unit of work to write an object that conflicted.
+    """The turn of one unit of work to try again after a conflict.
 
-    Transactions that write one object at once all conflict but one, and
-    trying again at once mostly conflicts again. After a conflict, a unit
-    of work waits for its turn on the object that conflicted (one writer at
-    a time per object, in each process), and keeps it for its next
-    attempts; it waits ``RETRY_TURN_TIMEOUT`` at most, then tries anyway.
-    The lanes remember the object for the unit's ``scope``: for
-    ``HOT_SECONDS`` after, units of the same scope wait for the turn before
-    their first attempt (``HOT_QUEUE_TIMEOUT`` at most), so that the
-    writers of a hot object queue instead of failing. Before each retry, the storage catches up with its server
-    (:func:`sheraf.storages.catch_up`): reading without the other clients'
-    latest commits would only conflict again.
+    Conflicting transactions that all try again at once mostly conflict
+    again. After a conflict, a unit of work waits for its turn on the object
+    that conflicted (one retry at a time per object, in each process), and
+    keeps it for its next attempts; it waits ``RETRY_TURN_TIMEOUT`` at most,
+    then tries anyway. Before each retry, the storage catches up with its
+    server (:func:`sheraf.storages.catch_up`): reading without the other
+    clients' latest commits would only conflict again.
     """
 
-    __slots__ = ("database", "scope", "turn", "turn_lanes")
+    __slots__ = ("database", "lanes", "turn")
 
-    #: When a unit of work of any scope last conflicted (time.monotonic()).
-    last_conflict = -HOT_SECONDS
-
-    def __init__(self, database, scope=None):
+    def __init__(self, database):
         self.database = database
-        self.scope = scope
+        self.lanes = lanes_of(database)
         self.turn = None
-        self.turn_lanes = None  # the lanes the turn was taken in
 
-    @property
-    def lanes(self) -> Lanes:
-        return lanes_of(self.database)
-
-    def queue_if_hot(self) -> None:
-        """Before a first attempt: if units of work of this scope lately
-        conflicted, wait for the turn on the object they conflicted on."""
-        if (
-            self.scope is not None
-            # Without a recent conflict, no lane needs to be looked up.
-            and time.monotonic() - RetryLane.last_conflict < HOT_SECONDS
-        ):
-            key = self.lanes.recall(self.scope)
-            if key is not None:
-                self._enter(key, HOT_QUEUE_TIMEOUT)
-                # As a retry does: otherwise the writers of this process,
-                # a round trip ahead, would always win the object from a
-                # retry of another process, which could fail every attempt.
-                self.catch_up()
+    def let_retries_pass(self, timeout: float = 0.02) -> None:
+        """Before a first attempt: while other units of work try again after
+        a conflict, let them go first, for ``timeout`` seconds at most."""
+        self.lanes.wait_until_empty(timeout)
 
     def wait_turn(self, conflict: BaseException) -> None:
         """After ``conflict``: wait for (or keep) the turn to try again."""
         key = getattr(conflict, "oid", None)
-        if key is not None and self.scope is not None:
-            RetryLane.last_conflict = time.monotonic()
-            self.lanes.remember(self.scope, key)
         if self.turn is not None and self.turn[0] != key:
             self.leave()
         if self.turn is None:
-            self._enter(key, RETRY_TURN_TIMEOUT)
-
-    def catch_up(self) -> None:
-        """Before a retry: learn of the commits of the other clients."""
+            try:
+                self.turn = self.lanes.enter(key, RETRY_TURN_TIMEOUT)
+            except TimeoutError:
+                pass  # try again without a turn rather than not at all
         storages.catch_up(self.database.storage)
-
-    def _enter(self, key, timeout):
-        lanes = self.lanes
-        try:
-            self.turn = lanes.enter(key, timeout)
-        except TimeoutError:
-            return  # try again without a turn rather than not at all
-        self.turn_lanes = lanes
 
     def leave(self) -> None:
         """Give the turn back, if held."""
         if self.turn is not None:
             turn, self.turn = self.turn, None
-            self.turn_lanes.leave(turn)
+            self.lanes.leave(turn)
 
 
 _lanes = weakref.WeakKeyDictionary()
@@ -298,7 +247,7 @@ def lanes_of(database) -> Lanes:
     made_for = (os.getpid(), cooperation.lock_factory())
     entry = _lanes.get(database)
     if entry is None or entry[0] != made_for:
-        entry = _lanes[database] = (made_for, Lanes(memory=HOT_SECONDS))
+        entry = _lanes[database] = (made_for, Lanes())
     return entry[1]
 
 
@@ -349,7 +298,6 @@ def attempt(
         on_failure=on_failure,
         log_exceptions=log_exceptions,
         name=getattr(function, "__qualname__", repr(function)),
-        scope=_scope(function, args),
     )
     with opened as connection:
         manager = connection.transaction_manager
@@ -367,17 +315,6 @@ def attempt(
                     manager.abort()
                     raise
     return result
-
-
-def _scope(function, args):
-    """What tells the calls of ``function`` apart for the retry lanes: its
-    arguments too, when they can be hashed."""
-    scope = (function, args)
-    try:
-        hash(scope)
-    except TypeError:
-        return function
-    return scope
 
 
 def commit(f: Callable | None = None) -> Callable | None:

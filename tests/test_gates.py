@@ -96,33 +96,25 @@ def test_a_lane_holds_one_caller_per_key_and_keys_are_independent():
     assert isinstance(same_key[0], TimeoutError)
     lanes.leave(turn)
     lanes.leave(other_key[0])
-    assert len(lanes) == 0  # the timed-out waiter left no lane
+    assert lanes.wait_until_empty(0)  # the timed-out waiter left no lane
 
 
-def test_a_lane_comes_free_in_turn():
+def test_a_lane_comes_free_in_turn_and_wait_until_empty_waits_for_it():
     lanes = Lanes()
     turn = lanes.enter("cowboy", 1)
+    assert not lanes.wait_until_empty(0.05)
     waiter, thread = in_thread(lanes.enter, "cowboy", 5)
     time.sleep(0.1)
-    assert waiter == [] and len(lanes) == 1
+    assert waiter == []
     lanes.leave(turn)
     thread.join(5)
-    assert waiter[0] is not None and len(lanes) == 1
+    assert waiter[0] is not None
+    emptied, watcher = in_thread(lanes.wait_until_empty, 5)
+    time.sleep(0.1)
+    assert emptied == []
     lanes.leave(waiter[0])
-    assert len(lanes) == 0
-
-
-def test_lanes_remember_the_key_of_a_scope_for_a_while():
-    lanes = Lanes(memory=0.2)
-    lanes.remember(("POST", "/practice"), b"cowboy")
-    assert lanes.recall(("POST", "/practice")) == b"cowboy"
-    assert lanes.recall(("GET", "/practice")) is None
-    time.sleep(0.3)
-    assert lanes.recall(("POST", "/practice")) is None
-    for scope in range(Lanes.MAX_SCOPES + 1):
-        lanes.remember(scope, b"horse")
-    # Bounded: the oldest ones were forgotten.
-    assert lanes.recall(0) is None and lanes.recall(Lanes.MAX_SCOPES) == b"horse"
+    watcher.join(5)
+    assert emptied == [True]
 
 
 @pytest.mark.parametrize("kind", ["gate", "lane"])

@@ -7,7 +7,6 @@ from transaction.interfaces import TransientError
 from ZODB.POSException import ConflictError
 
 import sheraf
-from sheraf.transactions import HOT_QUEUE_TIMEOUT
 from sheraf.transactions import RETRY_TURN_TIMEOUT
 from sheraf.transactions import RetryLane
 from sheraf.transactions import lanes_of
@@ -305,36 +304,3 @@ def test_a_retry_waits_for_the_turn_of_the_object_that_conflicted(db):
     same.join(5)
     assert waited[b"horse"] < 0.2
     assert 0.25 < waited[b"cowboy"] < RETRY_TURN_TIMEOUT
-
-
-def test_units_of_work_of_a_scope_that_conflicted_queue_before_their_first_attempt(
-    db,
-):
-    """After a conflict, the first attempts of the same scope wait for the
-    turn on the object that conflicted; those of another scope do not."""
-    holder = RetryLane(db, scope="practice George")
-    holder.wait_turn(ConflictError(oid=b"george"))
-    waited = {}
-
-    def first_attempt(scope):
-        lane = RetryLane(db, scope=scope)
-        started = time.monotonic()
-        lane.queue_if_hot()
-        waited[scope] = time.monotonic() - started
-        lane.leave()
-
-    same = threading.Thread(target=first_attempt, args=("practice George",))
-    other = threading.Thread(target=first_attempt, args=("read George",))
-    same.start(), other.start()
-    other.join(5)
-    time.sleep(HOT_QUEUE_TIMEOUT / 2)
-    holder.leave()
-    same.join(5)
-    assert waited["read George"] < HOT_QUEUE_TIMEOUT / 4
-    assert HOT_QUEUE_TIMEOUT / 2 < waited["practice George"] < HOT_QUEUE_TIMEOUT
-    # A turn held longer than HOT_QUEUE_TIMEOUT is not waited for further.
-    holder.wait_turn(ConflictError(oid=b"george"))
-    late = threading.Thread(target=first_attempt, args=("practice George",))
-    late.start(), late.join(5)
-    holder.leave()
-    assert HOT_QUEUE_TIMEOUT <= waited["practice George"] < RETRY_TURN_TIMEOUT / 2

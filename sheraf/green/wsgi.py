@@ -49,12 +49,7 @@ class ConnectionMiddleware:
         body = self._buffer_body(environ)
         try:
             database = sheraf.Database.get(self.database_name)
-            tries = Attempts(
-                database,
-                self.attempts,
-                log_exceptions=False,
-                scope=(environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")),
-            )
+            tries = Attempts(database, self.attempts, log_exceptions=False)
             for attempt in tries:
                 with attempt:
                     body.seek(0)
