@@ -233,11 +233,6 @@ def _not_connected_message(needed_by):
     return message
 
 
-def other_open_contexts():
-    """How many other execution contexts have connections open."""
-    return len(_stacks) - (current_stack() is not None)
-
-
 def _owner_ended_callback(key):
     def owner_ended(_ref):
         stack = _stacks.pop(key, None)

@@ -316,9 +316,6 @@ class Database:
         if self.db is None:
             raise SherafException(f"Database {self.name!r} is closed.")
 
-    # sheraf.models calls it by this name still.
-    _check_usable = check_usable
-
     def _follow_threading_patch(self):
         """gevent patched :mod:`threading` after this database was opened:
         its ZEO client would do its I/O on a real thread and block every

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 
+from sheraf.attributes.index import as_keys
 from sheraf.attributes.index import search_keys_of
 from sheraf.constants import ASC
 from sheraf.constants import DESC
@@ -40,6 +41,7 @@ from sheraf.exceptions import EmptyQuerySetUnpackException
 from sheraf.exceptions import InvalidFilterException
 from sheraf.exceptions import InvalidOrderException
 from sheraf.exceptions import TooManyValuesSetUnpackException
+from sheraf.models.indextrees import tree_entry
 
 SIZE_PROBE = 1000
 """How many index entries a query reads, at most, to tell a small lookup
@@ -129,7 +131,8 @@ class QuerySet:
         """A copy that keeps the instances an index files under the search
         keys of the given values: values transformed as the index says
         (lowercased, for instance). Unless ordered, the instances come in
-        the order of the search keys.
+        the order of the search keys. On an attribute with no index, it
+        compares values like :meth:`filter`.
 
         >>> class Horse(sheraf.Model):
         ...     table = "queryset_search_horses"
@@ -151,11 +154,6 @@ class QuerySet:
                 if name not in self.model.attributes and name not in self.model.indexes:
                     raise InvalidFilterException(
                         f"{self.model.__name__} has no attribute {name}"
-                    )
-                if search and name not in self.model.indexes:
-                    raise InvalidFilterException(
-                        f"{self.model.__name__}.{name} is not indexed: search() needs an "
-                        "index, filter() compares values."
                     )
             if name in self.filters and self.filters[name] != (value, search):
                 raise InvalidFilterException("Some filter parameters appeared twice")
@@ -394,7 +392,7 @@ def _condition(model, name, value, search):
     list.
     """
     index = model.indexes.get(name)
-    if search:
+    if search and index is not None:
         return _KeyCondition(index, search_keys_of(index, model, value))
     attribute = model.attributes.get(name)
     if attribute is None or (index is not None and not index.is_plain):
@@ -417,7 +415,7 @@ def _filed_under_itself(attribute, value, stored):
     if stored is MISSING:
         return False
     try:
-        keys = attribute.index_keys(value)
+        keys = as_keys(attribute.index_keys(value))
     except (TypeError, ValueError):
         return False
     return len(keys) == 1 and _equal(next(iter(keys)), stored)
@@ -521,7 +519,9 @@ class _Lookup:
             return any(key == identifier for key, _ in self.found)
         if self.details.unique:
             return any(entry is record for _, entry in self.found)
-        return any(identifier in bucket for _, bucket in self.found)
+        return any(
+            _bucket_holds(bucket, identifier, record) for _, bucket in self.found
+        )
 
     def size(self, limit):
         """The number of entries, counted up to ``limit``."""
@@ -529,6 +529,17 @@ class _Lookup:
             return len(self.found)
         keys = itertools.chain.from_iterable(bucket.keys() for _, bucket in self.found)
         return sum(1 for _ in itertools.islice(keys, limit))
+
+
+def _bucket_holds(bucket, identifier, record):
+    """Whether the bucket of a multiple index holds ``record``, filed under
+    ``identifier``, or under another kind of key: sheraf 0.6 filed records
+    by the integer of their UUID, until they are filed again."""
+    if tree_entry(bucket, identifier) is record:
+        return True
+    if bucket and type(bucket.minKey()) is not type(identifier):
+        return any(filed is record for filed in bucket.values())
+    return False
 
 
 class _NothingFound:

@@ -5,9 +5,6 @@ from urllib.parse import urlunsplit
 
 import pytest
 
-from sheraf.servers import start_zeo_server
-from sheraf.servers import stop_zeo_server
-
 # Scenario scripts run in their own interpreters, with their own arguments.
 collect_ignore = ["green_scenarios.py"]
 
@@ -61,18 +58,10 @@ def pg_uri(pg_database):
     return relstorage_uri(pg_database)
 
 
-@pytest.fixture
-def zeo(tmp_path):
-    """A ZEO server on 127.0.0.1: ``(process, port)``."""
-    process, port = start_zeo_server(str(tmp_path))
-    yield process, port
-    stop_zeo_server(process)
-
-
 @pytest.fixture(params=["zeo", "relstorage"])
 def storage_uri(request):
     """The URI of a new database, on a ZEO server, then on RelStorage."""
     if request.param == "zeo":
-        _, port = request.getfixturevalue("zeo")
+        _, port = request.getfixturevalue("sheraf_zeo_server")
         return f"zeo://127.0.0.1:{port}"
     return request.getfixturevalue("pg_uri")

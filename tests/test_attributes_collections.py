@@ -468,3 +468,33 @@ def test_a_collection_reads_with_the_accessor_it_is_given(db):
         assert list(sheriff.numbers) == [1, 2, 3] and sheriff.numbers[0] == 3
     with pytest.raises(TypeError, match="accessor_type must be a subclass of DictView"):
         sheraf.DictAttribute(accessor_type=SortedListView)
+
+
+def test_a_list_attribute_takes_a_persistent_list(db):
+    with sheraf.connection():
+        cowboy = Cowboy.create(large_numbers=sheraf.types.LargeList([1, 2]))
+        cowboy.small_numbers = sheraf.types.SmallList([3])
+        assert cowboy.large_numbers == [1, 2] and cowboy.small_numbers == [3]
+        with pytest.raises(TypeError, match="a collection of items is needed"):
+            cowboy.small_numbers = sheraf.types.LargeDict({1: 2})
+
+
+class Mount(sheraf.IntOrderedNamedAttributesModel):
+    table = "collections_test_mounts"
+
+
+class Stable(sheraf.Model):
+    table = "collections_test_stables"
+    mounts = sheraf.SetAttribute(sheraf.ModelAttribute(Mount))
+
+
+def test_assigning_a_set_of_models_by_instances_or_identifiers(db):
+    with sheraf.connection():
+        jolly, polly, dolly = (Mount.create() for _ in range(3))
+        stable = Stable.create(mounts={jolly})
+        stable.assign(mounts=[jolly, polly])
+        assert set(stable.mounts) == {jolly, polly}
+        stable.assign(mounts=[jolly.id, polly.id, dolly.id])
+        assert set(stable.mounts) == {jolly, polly, dolly}
+        stable.assign(mounts=[dolly])
+        assert set(stable.mounts) == {dolly}

@@ -204,6 +204,8 @@ def test_the_file_object_api_of_sheraf_0_6(db, files_root):
             portrait["model"] = None
         portrait.delete()
         assert Cowboy.read(george.id).portrait is None
+        assert portrait.absolute_path() == second_path
+        assert os.path.exists(second_path)
     assert not os.path.exists(second_path)
 
 

@@ -320,10 +320,12 @@ def test_reset_in_a_forked_child_recreates_the_database_and_spares_the_parents(
 
 
 @pytest.mark.parametrize("round_", range(3))
-def test_processes_opening_a_new_zeo_database_at_once_all_succeed(zeo, round_):
+def test_processes_opening_a_new_zeo_database_at_once_all_succeed(
+    sheraf_zeo_server, round_
+):
     """ZODB creates the root object of a new database: processes that race to
     do it must not fail."""
-    _, port = zeo
+    _, port = sheraf_zeo_server
     assert utils.open_at_once(f"zeo://127.0.0.1:{port}") == ["ok"] * 8
 
 

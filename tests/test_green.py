@@ -50,16 +50,16 @@ def test_100_concurrent_counter_increments_merge_with_no_retry(storage_uri, patc
     assert result == {"total": 100, "retries": 0}
 
 
-def test_other_greenlets_run_while_one_waits_on_a_stopped_server(zeo):
-    result = run_scenario(zeo, "stopped_server", "first")
+def test_other_greenlets_run_while_one_waits_on_a_stopped_server(sheraf_zeo_server):
+    result = run_scenario(sheraf_zeo_server, "stopped_server", "first")
     assert result["ticks_while_blocked"] > 50  # 1.5 s of 10 ms ticks, give or take
     assert not result["done_while_blocked"]
     assert result["waited"] >= 1.4
     assert result["total"] == 1000
 
 
-def test_a_server_that_stops_answering_ends_in_a_clear_error(zeo):
-    result = run_scenario(zeo, "response_timeout", "first")
+def test_a_server_that_stops_answering_ends_in_a_clear_error(sheraf_zeo_server):
+    result = run_scenario(sheraf_zeo_server, "response_timeout", "first")
     assert "did not answer within 1 s" in result["error"]
     assert result["waited"] < 5
     assert result["ticks_while_blocked"] > 30

@@ -56,7 +56,6 @@ def test_an_indexed_model_attribute_files_its_owner_under_its_identifiers(db):
         assert list(Rancher.search(ponies="Superpony")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="the owner is not reindexed")
 def test_an_owner_follows_the_instances_created_and_deleted_in_its_table(db):
     with sheraf.connection(commit=True):
         george = Rancher.create()
@@ -77,7 +76,6 @@ class Stallion(sheraf.Model):
     size = sheraf.IntegerAttribute().index()
 
 
-@pytest.mark.xfail(strict=True, reason="models have no deleted")
 def test_an_instance_says_whether_it_was_deleted(db):
     with sheraf.connection():
         jolly = Stallion.create(name="Jolly")
@@ -88,7 +86,6 @@ def test_an_instance_says_whether_it_was_deleted(db):
             jolly.name
 
 
-@pytest.mark.xfail(strict=True, reason="models have no index_table_reset")
 def test_index_table_reset_drops_indexes_until_they_are_rebuilt(db):
     with sheraf.connection() as connection:
         jolly = Stallion.create(name="Jolly", size=3)
@@ -104,7 +101,6 @@ def test_index_table_reset_drops_indexes_until_they_are_rebuilt(db):
         assert list(Stallion.filter(size=3)) == [jolly]
 
 
-@pytest.mark.xfail(strict=True, reason="only IndexedModel has from_table")
 def test_every_indexed_base_finds_a_model_by_its_table():
     for base in (
         sheraf.Model,
@@ -116,7 +112,6 @@ def test_every_indexed_base_finds_a_model_by_its_table():
         assert base.from_table("legacy_docs_no_such_table") is None
 
 
-@pytest.mark.xfail(strict=True, reason="models have no index edition hooks")
 def test_index_edition_hooks_reindex_a_change_made_behind_the_models_back(db):
     with sheraf.connection():
         jolly = Stallion.create(name="Jolly", size=3)
@@ -127,7 +122,6 @@ def test_index_edition_hooks_reindex_a_change_made_behind_the_models_back(db):
         assert list(Stallion.search(name="Jolly")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="unique_table_name is ignored")
 def test_two_models_may_share_a_table_when_they_say_so(db):
     class Filly(sheraf.Model):
         table = "legacy_docs_shared_fillies"

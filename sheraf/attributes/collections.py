@@ -29,6 +29,7 @@ place. Assigning one stores a copy of what is given.
 """
 
 from collections.abc import Mapping
+from collections.abc import Sequence
 
 from sheraf.attributes.base import Attribute
 from sheraf.attributes.simples import SimpleAttribute
@@ -118,7 +119,9 @@ class _SequenceAttribute(CollectionAttribute):
     """Lists and sets: iterables of items, indexed by their items."""
 
     def _items_of(self, value):
-        if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        # A LargeList is a BTree, so a mapping too: its items are its values.
+        mapping = isinstance(value, Mapping) and not isinstance(value, Sequence)
+        if isinstance(value, (str, bytes)) or mapping or not hasattr(value, "__iter__"):
             raise TypeError(
                 f"a collection of items is needed, not {type(value).__name__}"
             )
@@ -231,14 +234,15 @@ class SetAttribute(_SequenceAttribute):
         replacement=False,
     ):
         """Add the items of ``new_value`` on ``addition``, and remove those
-        it has not on ``deletion``."""
-        new_items = set(self._items_of(new_value or ()))
+        it has not on ``deletion``. Items are compared as they are stored:
+        an instance and its identifier are one item of a set of models."""
+        new_items = list(self._items_of(new_value or ()))
         if addition:
-            for item in new_items:
-                old_value.add(item)
+            old_value.update(new_items)
         if deletion:
+            kept = [self.attribute.serialize(item) for item in new_items]
             for item in list(old_value):
-                if item not in new_items:
+                if self.attribute.serialize(item) not in kept:
                     old_value.discard(item)
         return old_value
 

@@ -95,11 +95,12 @@ class FileObject:
         self._changed = True
 
     def relative_path(self):
-        """Where the file is stored, under the files root folder; ``None``
-        before it is stored."""
-        if self.model is None:
-            return self._detached_path
-        return self.model.mapping.get(self.attribute_name) or None
+        """Where the file is stored, under the files root folder (where it
+        was, once :meth:`delete` took it out of its model); ``None`` before
+        it is stored."""
+        if self.model is not None and self.model.mapping.get(self.attribute_name):
+            return self.model.mapping[self.attribute_name]
+        return self._detached_path
 
     def absolute_path(self):
         """Where the file is on disk; ``None`` before it is stored."""
@@ -137,6 +138,7 @@ class FileObject:
         """Take the file out of the model's record; it is removed from disk
         when the transaction commits."""
         if self.model is not None:
+            self._detached_path = self.relative_path()
             replace_in_record(self.model, self.attribute_name, None)
 
     def keys(self):

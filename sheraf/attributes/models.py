@@ -407,6 +407,8 @@ class IndexedModelAttribute(ModelReferences, Attribute):
 
     def __init__(self, model=None, **kwargs):
         kwargs["read_memoization"] = True
+        # Read, not written, it is bound to its owner (see read()).
+        kwargs["write_memoization"] = False
         kwargs["store_default_value"] = True
         super().__init__(model=model, **kwargs)
 
@@ -431,13 +433,18 @@ class IndexedModelAttribute(ModelReferences, Attribute):
                 bound.create(**values)
         return root
 
+    def read(self, model):
+        # The owner of an indexed table is refiled when the table changes.
+        owner = (model, self) if self.indexes else None
+        return self.model.bound_to(self.read_raw(model), owner)
+
     def deserialize(self, raw):
         return self.model.bound_to(raw)
 
     def index_keys(self, table):
         """The identifiers of the instances of ``table``: an owner is filed
         under those of the instances it holds."""
-        return {instance.raw_identifier for instance in table.all()}
+        return set(table.index_manager().iterkeys())
 
     def search_keys(self, value):
         """An instance is searched by its identifier."""

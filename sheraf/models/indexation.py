@@ -21,6 +21,7 @@ one commits, since both change the same BTree bucket.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -245,8 +246,11 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
 
     @property
     def raw_identifier(self) -> Any:
-        """The primary key as filed in the primary index."""
-        return type(self)._primary_attribute.read_raw(self)
+        """The primary key as filed in the primary index. It may differ from
+        the stored value: sheraf 0.6 kept the integer of a UUID in the
+        record, and filed its string."""
+        keys = self.indexes[self._primary_key].details.index_keys(self)
+        return next(iter(keys), None)
 
     def initialize(self, raw_values):
         primary_attribute = type(self)._primary_attribute
@@ -286,7 +290,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         """Apply ``change`` to the value of ``attribute``, and move this
         instance in the indexes of the attribute; if an index refuses a new
         key, put the value back and raise."""
-        indexes = [i for i in self._indexes_of_attribute[attribute.name] if i.auto]
+        indexes = self._auto_indexes_of(attribute)
         key = attribute.key(self)
         previous = self.mapping.get(key, MISSING)
 
@@ -298,6 +302,42 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             self.__dict__.pop(attribute.name, None)
 
         self.index_manager().refile(self, indexes, change, undo)
+
+    def _auto_indexes_of(self, attribute):
+        return [i for i in self._indexes_of_attribute[attribute.name] if i.auto]
+
+    def before_index_edition(self, attribute: Attribute) -> dict[Index, set]:
+        """The keys this instance is filed under in the indexes of
+        ``attribute``, before a change the model cannot see (made to the
+        record itself, or to what the attribute reads): give them to
+        :meth:`after_index_edition` once the change is made.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "before_index_edition_horses"
+        ...     name = sheraf.StringAttribute().index()
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create(name="Jolly")
+        ...     keys = jolly.before_index_edition(Horse.name)
+        ...     jolly.mapping["name"] = "Polly"
+        ...     jolly.after_index_edition(Horse.name, keys)
+        ...     Horse.search(name="Polly").get() == jolly
+        True
+        """
+        return self.index_manager().keys_of(self, self._auto_indexes_of(attribute))
+
+    def after_index_edition(
+        self,
+        attribute: Attribute,
+        old_index_values: dict[Index, set],
+        ignore_errors: bool = True,
+    ) -> None:
+        """Move this instance in the indexes of ``attribute``, from the keys
+        :meth:`before_index_edition` gave to its keys now. A key a unique
+        index holds for another instance raises
+        :class:`~sheraf.exceptions.UniqueIndexException`, and nothing moves.
+        ``ignore_errors`` is sheraf 0.6's: removing a key never fails."""
+        self.index_manager().move(self, old_index_values)
 
     def _delete_record(self):
         self.index_manager().unfile(self)
@@ -352,6 +392,32 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
             start=start,
             end=end,
         )
+
+    @classmethod
+    def index_table_reset(cls, *index_names):
+        """Drop the indexes ``index_names`` (all but the primary one by
+        default): queries scan the table instead of using them, and
+        instances are not filed in them, until :meth:`index_table_rebuild`
+        builds them again."""
+        managers = [cls.index_manager(name) for name in index_names] or list(
+            cls.indexes.values()
+        )
+        for manager in managers:
+            if not manager.details.primary:
+                manager.delete()
+
+    @classmethod
+    def from_table(cls, table_name: str) -> type | None:
+        """The model class of the table ``table_name``, or ``None``.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "from_table_horses"
+        ...
+        >>> sheraf.AttributeModel.from_table("from_table_horses") is Horse
+        True
+        """
+        known = IndexedModelMetaclass.tables.get(table_name)
+        return known[1] if known else None
 
     @classmethod
     def outdated_indexes(cls) -> list[str]:
@@ -444,21 +510,21 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
 class IndexedModel(BaseIndexedModel, metaclass=IndexedModelMetaclass):
     """A model whose instances live in a table at the root of a database.
 
-    :attr table: the name of the table; required.
+    :attr table: the name of the table. Models with none share the table
+        ``None``, where sheraf 0.6 kept them: give each model its own.
     :attr database_name: the database of the table, if it is not the one of
-        the current connection.
+        the current connection. A table of the current connection's database
+        is read too, as sheraf 0.6 did: it holds the instances written before
+        the model had a ``database_name``.
+    :attr unique_table_name: ``False`` lets another model class use the
+        same ``table``.
     """
 
     index_manager_class = MultipleDatabaseIndexManager
     table = None
     database_name = None
+    unique_table_name = True
     id = SimpleAttribute().index(primary=True)
-
-    @classmethod
-    def from_table(cls, table_name: str) -> type[IndexedModel] | None:
-        """The model class of the table ``table_name``, or ``None``."""
-        known = IndexedModelMetaclass.tables.get(table_name)
-        return known[1] if known else None
 
 
 class SimpleIndexedModel(BaseIndexedModel):
@@ -468,11 +534,17 @@ class SimpleIndexedModel(BaseIndexedModel):
 
     index_manager_class = SimpleIndexManager
     index_root = None
+    index_owner = None
 
     @classmethod
-    def bound_to(cls, index_root: Any) -> type[SimpleIndexedModel]:
+    def bound_to(
+        cls, index_root: Any, owner: tuple[BaseIndexedModel, Attribute] | None = None
+    ) -> type[SimpleIndexedModel]:
         """This model, its instances filed in the table ``index_root``, a
         root made by :meth:`~sheraf.models.indexmanager.IndexManager.new_root`.
+        ``owner``, an ``(instance, attribute)`` pair, is the instance that
+        holds the table, refiled in the indexes of its attribute when an
+        instance is created in the table or deleted from it.
 
         >>> class Horse(sheraf.AttributeModel):
         ...     name = sheraf.StringAttribute().index(primary=True)
@@ -485,6 +557,7 @@ class SimpleIndexedModel(BaseIndexedModel):
         """
         namespace = {
             "index_root": index_root,
+            "index_owner": owner,
             "__module__": cls.__module__,
             "__qualname__": cls.__qualname__,
         }
@@ -493,3 +566,24 @@ class SimpleIndexedModel(BaseIndexedModel):
         bound = type.__new__(type(cls), cls.__name__, (cls,), namespace)
         bound.indexes = bound.index_managers(m.details for m in cls.indexes.values())
         return bound
+
+    def initialize(self, raw_values):
+        with self._owner_refiled():
+            super().initialize(raw_values)
+
+    def _delete_record(self):
+        with self._owner_refiled():
+            super()._delete_record()
+
+    @contextlib.contextmanager
+    def _owner_refiled(self):
+        """Refile the owner of the table in the indexes of its attribute,
+        once the table has changed."""
+        owner = type(self).index_owner
+        if owner is None:
+            yield
+            return
+        instance, attribute = owner
+        keys = instance.before_index_edition(attribute)
+        yield
+        instance.after_index_edition(attribute, keys)

@@ -46,7 +46,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from BTrees.Length import Length
-from BTrees.OOBTree import OOBTree
 from ZODB.utils import z64
 
 from sheraf import contexts
@@ -54,6 +53,7 @@ from sheraf.attributes.index import Index
 from sheraf.attributes.index import search_keys_of
 from sheraf.constants import MISSING
 from sheraf.exceptions import IndexationWarning
+from sheraf.exceptions import NoDatabaseConnectionException
 from sheraf.exceptions import PrimaryKeyException
 from sheraf.exceptions import SherafException
 from sheraf.exceptions import UniqueIndexException
@@ -88,9 +88,6 @@ class IndexManager:
 
     root_default = SmallDict
     """The class of a new table root."""
-
-    index_multiple_default = OOBTree
-    """The class of what a multiple index files under each key."""
 
     def __init__(self, model: type, details: Index):
         self.model = model
@@ -228,7 +225,18 @@ class IndexManager:
     def lookup(self, keys: Iterable[Any]) -> list[tuple[Any, Any]] | None:
         """The ``(key, entry)`` pairs of the keys the index files something
         under, ``None`` when queries cannot use the index: it is not ``auto``
-        or not built."""
+        or not built.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_lookup_horses"
+        ...     size = sheraf.IntegerAttribute().index()
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create(size=3)
+        ...     found = Horse.indexes["size"].lookup([3, 4])
+        ...     [(key, len(bucket)) for key, bucket in found]
+        [(3, 1)]
+        """
         tree = self._stored_tree() if self.details.auto else None
         if tree is None:
             return None
@@ -280,7 +288,17 @@ class IndexManager:
         """The instances ``value`` designates: those the index files under
         it, or else under its search keys (which, for instance, convert an
         identifier given as a string). Without the index's BTree, the table
-        is scanned, and a warning says the index is out of date."""
+        is scanned, and a warning says the index is out of date.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_find_horses"
+        ...     name = sheraf.StringAttribute().index(values=str.lower)
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create(name="Jolly")
+        ...     list(Horse.indexes["name"].find("JOLLY")) == [jolly]
+        True
+        """
         tree = self._stored_tree()
         if tree is None:
             yield from self._find_by_scan(value)
@@ -316,7 +334,14 @@ class IndexManager:
         tree = self.table()
         if tree is not None:
             check_keys(tree, self.details, keys, model.mapping)
-            file_keys(tree, self.details, keys, model.mapping, model.raw_identifier)
+            file_keys(
+                tree,
+                self.details,
+                keys,
+                model.mapping,
+                model.raw_identifier,
+                self._identifier_of,
+            )
 
     def delete_item(self, model: Any, keys: Iterable[Any] | None = None) -> None:
         """Remove the instance ``model`` from under ``keys``, its own
@@ -324,7 +349,14 @@ class IndexManager:
         keys = self.details.index_keys(model) if keys is None else keys
         tree = self._stored_tree()
         if tree is not None:
-            unfile_keys(tree, self.details, keys, model.mapping, model.raw_identifier)
+            unfile_keys(
+                tree,
+                self.details,
+                keys,
+                model.mapping,
+                model.raw_identifier,
+                self._identifier_of,
+            )
 
     def delete(self) -> None:
         """Forget the BTree of this index: it is out of date until
@@ -340,11 +372,43 @@ class IndexManager:
         root = self.root()
         return 0 if root is None else length(root, self.model.primary_key())()
 
+    def holds(self, instance: Any) -> bool:
+        """Whether the table holds the record of ``instance``."""
+        root = self.root()
+        primary = self.model.indexes[self.model.primary_key()].details
+        tree = None if root is None else root.data.get(primary.key)
+        # The keys of the primary index, not the raw identifier: sheraf 0.6
+        # filed a UUID's string and kept its integer in the record.
+        return tree is not None and any(
+            tree_entry(tree, key) is instance.mapping
+            for key in primary.index_keys(instance)
+        )
+
     def outdated(self) -> list[str]:
         """The names of the indexes the table does not have although it
         holds instances: indexes added to the model since. Queries do not
         use them, and instances are not filed in them, until
-        :meth:`rebuild` builds them."""
+        :meth:`rebuild` builds them.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_outdated_horses"
+        ...     name = sheraf.StringAttribute()
+        ...
+        >>> with sheraf.connection(commit=True):
+        ...     jolly = Horse.create(name="Jolly")
+        ...
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_outdated_horses"
+        ...     name = sheraf.StringAttribute().index()
+        ...
+        >>> with sheraf.connection():
+        ...     manager = Horse.index_manager()
+        ...     manager.outdated()
+        ...     manager.rebuild([Horse.indexes["name"].details])
+        ...     manager.outdated(), list(Horse.indexes["name"].iterkeys())
+        ['name']
+        ([], ['Jolly'])
+        """
         root = self.root()
         if root is None or not length(root, self.model.primary_key())():
             return []
@@ -369,7 +433,9 @@ class IndexManager:
         counter = length(root, primary.key)  # counts the table as it was
         identifier = instance.raw_identifier
         for index, index_keys in keys.items():
-            file_keys(trees[index], index, index_keys, record, identifier)
+            file_keys(
+                trees[index], index, index_keys, record, identifier, self._identifier_of
+            )
         counter.change(1)
 
     def refile(
@@ -382,9 +448,29 @@ class IndexManager:
         """Apply ``change`` to ``instance`` and move it in ``indexes``, from
         its old keys to its new ones. If an index refuses a new key, call
         ``undo``, which puts the old value back, and raise."""
-        trees = self._built_trees(self.root(create=True), indexes)
-        old_keys = {index: index.index_keys(instance) for index in trees}
+        old_keys = self.keys_of(instance, indexes)
         change()
+        self.move(instance, old_keys, undo)
+
+    def keys_of(self, instance: Any, indexes: Iterable[Index]) -> dict[Index, set]:
+        """The keys ``instance`` is filed under in those of ``indexes`` the
+        table has built, by index: what :meth:`move` starts from."""
+        trees = self._built_trees(self.root(create=True), indexes)
+        return {index: index.index_keys(instance) for index in trees}
+
+    def move(
+        self,
+        instance: Any,
+        old_keys: dict[Index, set],
+        undo: Callable[[], Any] | None = None,
+    ) -> None:
+        """Move ``instance`` in the indexes of ``old_keys`` (from
+        :meth:`keys_of`), from those keys to its keys now. If an index
+        refuses a new key, nothing moves: ``undo`` is called, and the error
+        raised."""
+        root = self.root(create=True)
+        trees = {index: root.data.get(index.key) for index in old_keys}
+        trees = {index: tree for index, tree in trees.items() if tree is not None}
         new_keys = {index: index.index_keys(instance) for index in trees}
         added = {index: new_keys[index] - old_keys[index] for index in trees}
         record = instance.mapping
@@ -392,13 +478,16 @@ class IndexManager:
             for index, keys in added.items():
                 check_keys(trees[index], index, keys, record)
         except (UniqueIndexException, TypeError):
-            undo()
+            if undo is not None:
+                undo()
             raise
         identifier = instance.raw_identifier
         for index, tree in trees.items():
             removed = old_keys[index] - new_keys[index]
-            unfile_keys(tree, index, removed, record, identifier)
-            file_keys(tree, index, added[index], record, identifier)
+            unfile_keys(tree, index, removed, record, identifier, self._identifier_of)
+            file_keys(
+                tree, index, added[index], record, identifier, self._identifier_of
+            )
 
     def unfile(self, instance: Any) -> None:
         """Remove ``instance`` from every index, and uncount it."""
@@ -416,6 +505,7 @@ class IndexManager:
                     index.index_keys(instance),
                     instance.mapping,
                     identifier,
+                    self._identifier_of,
                 )
         length(root, self.model.primary_key()).change(-1)
 
@@ -446,7 +536,14 @@ class IndexManager:
             for index, index_keys in keys.items():
                 check_keys(trees[index], index, index_keys, record)
             for index, index_keys in keys.items():
-                file_keys(trees[index], index, index_keys, record, identifier)
+                file_keys(
+                    trees[index],
+                    index,
+                    index_keys,
+                    record,
+                    identifier,
+                    self._identifier_of,
+                )
             if callback is not None and callback(position, instance) is False:
                 break
         for index, tree in trees.items():
@@ -481,12 +578,16 @@ class IndexManager:
             tree = self._built_tree(root, index)
             if tree is None:
                 _warn_outdated(self.model, index.key)
+                # A rebuild that builds the index meanwhile makes this
+                # transaction conflict: run again, it files the instance.
+                if root._p_jar is not None and root._p_oid is not None:
+                    root._p_jar.readCurrent(root)
             else:
                 trees[index] = tree
         return trees
 
     def _identifier_of(self, record):
-        return self.model.primary_attribute().read_raw(self.model.from_record(record))
+        return self.model.from_record(record).raw_identifier
 
     def _filed_then_others(self, items, primary_tree, skip_key):
         seen = set()
@@ -557,6 +658,12 @@ class MultipleDatabaseIndexManager(IndexManager):
     ``table``: the database of the model's ``database_name`` if it has one,
     else that of the current connection.
 
+    A model with a ``database_name`` also reads the table of the current
+    connection's database, its :meth:`fallback`, as sheraf 0.6 did: the
+    instances written there before the model had a ``database_name`` are
+    found, counted, edited and deleted where they are, after those of the
+    model's database; new instances go to the model's database.
+
     >>> class Horse(sheraf.Model):
     ...     table = "multipledatabaseindexmanager_horses"
     ...
@@ -584,13 +691,14 @@ class MultipleDatabaseIndexManager(IndexManager):
         of the running thread or greenlet.
 
         :raise NotConnectedException: when it has none open.
+        :raise NoDatabaseConnectionException: when the model's
+            ``database_name`` is not a database of this process.
         """
         return _database_root(self.model)
 
     def root(self, create: bool = False) -> SmallDict | None:
+        # A model with no table has the table None, as in sheraf 0.6.
         table_name = self.model.table
-        if table_name is None:
-            raise SherafException(f"{self.model.__name__} has no table name.")
         database_root = _database_root(self.model)  # the hot path: no detour
         root = database_root.data.get(table_name)
         if root is None and create:
@@ -602,16 +710,174 @@ class MultipleDatabaseIndexManager(IndexManager):
         if self.model.table in database_root:
             del database_root[self.model.table]
 
+    def fallback(self) -> IndexManager | None:
+        """This index over the table of the database of the current
+        connection, when the model keeps its table in another one (its
+        ``database_name``) and that table exists: it holds the instances
+        written before the model had a ``database_name``, which sheraf 0.6
+        read too, and so does this manager. ``None`` otherwise."""
+        database_name = self.model.database_name
+        if database_name is None:
+            return None
+        context = _current_context(self.model)
+        if context.database.name == database_name:
+            return None
+        table = context.connection.get(z64).data.get(self.model.table)
+        if table is None:
+            return None
+        return TableIndexManager(self.model, self.details, table)
 
-def _database_root(model_class):
-    context = contexts.current_context(needed_by=model_class.__name__)
+    def _holder(self, instance):
+        """The manager of the table that holds ``instance``: the fallback,
+        or this one (as its base class, which writes its own table)."""
+        fallback = self.fallback()
+        if fallback is not None and fallback.holds(instance):
+            return fallback
+        return super()
+
+    # Reading: the model's table, then the fallback one.
+
+    def get_item(self, key: Any, silent_errors: bool = False) -> Any:
+        if self.model.database_name is None:  # Model.read's hot path: no detour
+            return IndexManager.get_item(self, key, silent_errors)
+        fallback = self.fallback()
+        if fallback is None:
+            return super().get_item(key, silent_errors)
+        found = [
+            entry
+            for entry in (
+                super().get_item(key, silent_errors=True),
+                fallback.get_item(key, silent_errors=True),
+            )
+            if entry is not None
+        ]
+        if not found:
+            if silent_errors:
+                return None
+            raise KeyError(key)
+        if self.details.unique:
+            return found[0]
+        return [record for records in found for record in records]
+
+    def has_item(self, key: Any) -> bool:
+        fallback = self.fallback()
+        return super().has_item(key) or (
+            fallback is not None and fallback.has_item(key)
+        )
+
+    def iterkeys(self, reverse: bool = False) -> Iterator[Any]:
+        return self._chained("iterkeys", reverse)
+
+    def itervalues(self, reverse: bool = False) -> Iterator[Any]:
+        return self._chained("itervalues", reverse)
+
+    def entries(
+        self, reverse: bool = False, skip_key: Callable[[Any], bool] | None = None
+    ) -> Iterator[Entry]:
+        return self._chained("entries", reverse, skip_key)
+
+    def find(self, value: Any) -> Iterator[Any]:
+        return self._chained("find", value)
+
+    def count(self) -> int:
+        fallback = self.fallback()
+        return super().count() + (0 if fallback is None else fallback.count())
+
+    def length(self) -> int:
+        fallback = self.fallback()
+        return super().length() + (0 if fallback is None else fallback.length())
+
+    def lookup(self, keys: Iterable[Any]) -> list[tuple[Any, Any]] | None:
+        fallback = self.fallback()
+        if fallback is None:
+            return super().lookup(keys)
+        keys = list(keys)
+        found = [super().lookup(keys), fallback.lookup(keys)]
+        if all(pairs is None for pairs in found):
+            return None
+        return [pair for pairs in found if pairs is not None for pair in pairs]
+
+    def table_initialized(self) -> bool:
+        fallback = self.fallback()
+        return super().table_initialized() or (
+            fallback is not None and fallback.table_initialized()
+        )
+
+    def _chained(self, method, *args):
+        own = getattr(super(), method)(*args)
+        fallback = self.fallback()
+        if fallback is None:
+            return own
+        return itertools.chain(own, getattr(fallback, method)(*args))
+
+    # Writing: new instances go to the model's table; the others stay in
+    # the table that holds them.
+
+    def keys_of(self, instance: Any, indexes: Iterable[Index]) -> dict[Index, set]:
+        return self._holder(instance).keys_of(instance, indexes)
+
+    def move(
+        self,
+        instance: Any,
+        old_keys: dict[Index, set],
+        undo: Callable[[], Any] | None = None,
+    ) -> None:
+        return self._holder(instance).move(instance, old_keys, undo)
+
+    def unfile(self, instance: Any) -> None:
+        return self._holder(instance).unfile(instance)
+
+    def delete(self) -> None:
+        super().delete()
+        fallback = self.fallback()
+        if fallback is not None:
+            fallback.delete()
+
+    def rebuild(self, indexes: Iterable[Index], **kwargs: Any) -> None:
+        indexes = list(indexes)
+        super().rebuild(indexes, **kwargs)
+        fallback = self.fallback()
+        if fallback is not None:
+            fallback.rebuild(indexes, **kwargs)
+
+
+class TableIndexManager(IndexManager):
+    """An index over a given table root: the fallback table of a
+    :class:`MultipleDatabaseIndexManager`."""
+
+    def __init__(self, model: type, details: Index, table: SmallDict):
+        super().__init__(model, details)
+        self.table_root = table
+
+    def root(self, create: bool = False) -> SmallDict:
+        return self.table_root
+
+
+def _current_context(model_class):
+    """The innermost connection context of the running thread or greenlet.
+
+    :raise NotConnectedException: when it has none open.
+    """
+    context = contexts.current_context(model_class.__name__)
     database = context.database
     if database.forked_from is not None:
         database.check_usable()  # forked inside the block: refused
-    connection = context.connection
+    return context
+
+
+def _database_root(model_class):
+    connection = _current_context(model_class).connection
     database_name = model_class.database_name
     if database_name is not None:
-        connection = connection.get_connection(database_name)
+        try:
+            connection = connection.get_connection(database_name)
+        except KeyError:
+            raise NoDatabaseConnectionException(
+                f"{model_class.__name__} keeps its table in the database "
+                f"{database_name!r}, which this process has not opened: "
+                "create it first, with sheraf.Database(uri, "
+                f"db_args={{'database_name': {database_name!r}}})."
+            ) from None
     return connection.get(z64)
 
 

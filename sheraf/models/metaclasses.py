@@ -89,7 +89,8 @@ def _plain_indexes(attributes, indexes):
 
 
 class IndexedModelMetaclass(BaseIndexedModelMetaclass):
-    """Keeps the table names unique among models."""
+    """Keeps the table names unique among models, but for those whose
+    ``unique_table_name`` is ``False``."""
 
     tables = {}
 
@@ -99,7 +100,11 @@ class IndexedModelMetaclass(BaseIndexedModelMetaclass):
         if table is not None:
             qualname = f"{klass.__module__}.{klass.__qualname__}"
             previous = IndexedModelMetaclass.tables.get(table)
-            if previous is not None and previous[0].rsplit(".", 1)[-1] != name:
+            if (
+                previous is not None
+                and klass.unique_table_name
+                and previous[0].rsplit(".", 1)[-1] != name
+            ):
                 raise SameNameForTableException(
                     f"Table named {table!r} used twice: {previous[0]} and {qualname}"
                 )
