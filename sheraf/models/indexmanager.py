@@ -480,7 +480,9 @@ class IndexManager:
             for index, index_keys in keys.items():
                 check_keys(trees[index], index, index_keys, record)
             for index, index_keys in keys.items():
-                file_keys(trees[index], index, index_keys, record, identifier)
+                file_keys(
+                    trees[index], index, index_keys, record, instance.raw_identifier
+                )
             if callback is not None and callback(position, instance) is False:
                 break
         for index, tree in trees.items():
@@ -523,17 +525,20 @@ class IndexManager:
         return self.model.primary_attribute().read_raw(self.model.from_record(record))
 
     def _filed_then_others(self, items, primary_tree, skip_key):
+        # Records are told apart by identity: an index files a record under
+        # its raw identifier (the integer of a UUID), the primary index under
+        # its key (the UUID's string).
         seen = set()
         for key, entry in items:
             if skip_key is not None and skip_key(key):
                 continue
             for identifier, record in self.entries_under(key, entry):
-                if identifier not in seen:
-                    seen.add(identifier)
+                if id(record) not in seen:
+                    seen.add(id(record))
                     yield identifier, record
         if len(seen) < self.length():
             for identifier, record in primary_tree.items():
-                if identifier not in seen:
+                if id(record) not in seen:
                     yield identifier, record
 
     def _find_by_scan(self, value):
