@@ -172,11 +172,13 @@ def test_a_new_instance_shares_a_multiple_index_key_with_sheraf_0_6_ones(upgrade
             "Peter",
             "Wyatt",
         ]
-        assert [s.name for s in Sheriff.all().order(age=sheraf.DESC)] == [
-            "George",
-            "Wyatt",
-            "Peter",
-            "Steven",
+        ordered = [(s.age, s.name) for s in Sheriff.all().order(age=sheraf.DESC)]
+        assert [age for age, _ in ordered] == [60, 50, 50, 30]
+        assert sorted(ordered) == [
+            (30, "Steven"),
+            (50, "Peter"),
+            (50, "Wyatt"),
+            (60, "George"),
         ]
         assert Sheriff.read(wyatt.id).name == "Wyatt"
     with sheraf.connection(commit=True):
