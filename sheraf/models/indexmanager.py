@@ -334,7 +334,14 @@ class IndexManager:
         tree = self.table()
         if tree is not None:
             check_keys(tree, self.details, keys, model.mapping)
-            file_keys(tree, self.details, keys, model.mapping, model.raw_identifier)
+            file_keys(
+                tree,
+                self.details,
+                keys,
+                model.mapping,
+                model.raw_identifier,
+                self._identifier_of,
+            )
 
     def delete_item(self, model: Any, keys: Iterable[Any] | None = None) -> None:
         """Remove the instance ``model`` from under ``keys``, its own
@@ -342,7 +349,14 @@ class IndexManager:
         keys = self.details.index_keys(model) if keys is None else keys
         tree = self._stored_tree()
         if tree is not None:
-            unfile_keys(tree, self.details, keys, model.mapping, model.raw_identifier)
+            unfile_keys(
+                tree,
+                self.details,
+                keys,
+                model.mapping,
+                model.raw_identifier,
+                self._identifier_of,
+            )
 
     def delete(self) -> None:
         """Forget the BTree of this index: it is out of date until
@@ -419,7 +433,9 @@ class IndexManager:
         counter = length(root, primary.key)  # counts the table as it was
         identifier = instance.raw_identifier
         for index, index_keys in keys.items():
-            file_keys(trees[index], index, index_keys, record, identifier)
+            file_keys(
+                trees[index], index, index_keys, record, identifier, self._identifier_of
+            )
         counter.change(1)
 
     def refile(
@@ -468,8 +484,10 @@ class IndexManager:
         identifier = instance.raw_identifier
         for index, tree in trees.items():
             removed = old_keys[index] - new_keys[index]
-            unfile_keys(tree, index, removed, record, identifier)
-            file_keys(tree, index, added[index], record, identifier)
+            unfile_keys(tree, index, removed, record, identifier, self._identifier_of)
+            file_keys(
+                tree, index, added[index], record, identifier, self._identifier_of
+            )
 
     def unfile(self, instance: Any) -> None:
         """Remove ``instance`` from every index, and uncount it."""
@@ -487,6 +505,7 @@ class IndexManager:
                     index.index_keys(instance),
                     instance.mapping,
                     identifier,
+                    self._identifier_of,
                 )
         length(root, self.model.primary_key()).change(-1)
 
@@ -518,7 +537,12 @@ class IndexManager:
                 check_keys(trees[index], index, index_keys, record)
             for index, index_keys in keys.items():
                 file_keys(
-                    trees[index], index, index_keys, record, instance.raw_identifier
+                    trees[index],
+                    index,
+                    index_keys,
+                    record,
+                    identifier,
+                    self._identifier_of,
                 )
             if callback is not None and callback(position, instance) is False:
                 break
@@ -563,23 +587,20 @@ class IndexManager:
         return trees
 
     def _identifier_of(self, record):
-        return self.model.primary_attribute().read_raw(self.model.from_record(record))
+        return self.model.from_record(record).raw_identifier
 
     def _filed_then_others(self, items, primary_tree, skip_key):
-        # Records are told apart by identity: an index files a record under
-        # its raw identifier (the integer of a UUID), the primary index under
-        # its key (the UUID's string).
         seen = set()
         for key, entry in items:
             if skip_key is not None and skip_key(key):
                 continue
             for identifier, record in self.entries_under(key, entry):
-                if id(record) not in seen:
-                    seen.add(id(record))
+                if identifier not in seen:
+                    seen.add(identifier)
                     yield identifier, record
         if len(seen) < self.length():
             for identifier, record in primary_tree.items():
-                if id(record) not in seen:
+                if identifier not in seen:
                     yield identifier, record
 
     def _find_by_scan(self, value):
@@ -717,6 +738,8 @@ class MultipleDatabaseIndexManager(IndexManager):
     # Reading: the model's table, then the fallback one.
 
     def get_item(self, key: Any, silent_errors: bool = False) -> Any:
+        if self.model.database_name is None:  # Model.read's hot path: no detour
+            return IndexManager.get_item(self, key, silent_errors)
         fallback = self.fallback()
         if fallback is None:
             return super().get_item(key, silent_errors)
