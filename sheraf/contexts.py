@@ -132,7 +132,6 @@ class ContextStack(list):
     __slots__ = ("_key", "provider", "_watch")
 
     def __init__(self, provider, owner):
-        super().__init__()
         self._key = id(owner)
         self.provider = provider
         self._watch = weakref.ref(owner, _owner_ended_callback(self._key))
@@ -145,10 +144,12 @@ class ContextStack(list):
 
     def remove(self, context):
         """Take ``context`` off, wherever it is, if it is there."""
-        if context in self:
+        try:
             super().remove(context)
-            if not self and _stacks.get(self._key) is self:
-                del _stacks[self._key]
+        except ValueError:
+            return
+        if not self and _stacks.get(self._key) is self:
+            del _stacks[self._key]
 
     @property
     def owner_description(self):
