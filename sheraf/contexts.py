@@ -37,6 +37,7 @@ import contextvars
 import threading
 import warnings
 import weakref
+from typing import Any
 
 import greenlet
 
@@ -136,13 +137,13 @@ class ContextStack(list):
         self.provider = provider
         self._watch = weakref.ref(owner, _owner_ended_callback(self._key))
 
-    def push(self, context):
+    def push(self, context: Any) -> None:
         """Add ``context``, the innermost one now."""
         if not self:
             _stacks[self._key] = self
         self.append(context)
 
-    def remove(self, context):
+    def remove(self, context: Any) -> None:
         """Take ``context`` off, wherever it is, if it is there."""
         try:
             super().remove(context)
@@ -164,7 +165,7 @@ _provider = GreenletProvider()
 _stacks = {}
 
 
-def set_context_provider(provider):
+def set_context_provider(provider: ContextProvider) -> None:
     """Choose how sheraf tells execution contexts apart.
 
     It cannot change while connections are open, since they would lose
@@ -184,18 +185,18 @@ def set_context_provider(provider):
     _provider = provider
 
 
-def get_context_provider():
+def get_context_provider() -> ContextProvider:
     """The provider in use, a :class:`GreenletProvider` unless changed."""
     return _provider
 
 
-def current_stack():
+def current_stack() -> "ContextStack | None":
     """The open connection contexts of the running execution context, or
     ``None`` without any."""
     return _stacks.get(id(_provider.owner()))
 
 
-def stack_here():
+def stack_here() -> ContextStack:
     """The stack of the running execution context: its open one, or a new
     empty one, known once something is pushed on it."""
     owner = _provider.owner()
@@ -205,7 +206,7 @@ def stack_here():
     return stack
 
 
-def current_context(needed_by=None):
+def current_context(needed_by: str | None = None) -> Any:
     """The innermost connection context of the running execution context.
 
     Without one: ``None``, or, when ``needed_by`` names what needs one, a
