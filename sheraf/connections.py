@@ -216,11 +216,11 @@ class ConnectionContext:
         pool = database.pool
         if not any(c.database is database for c in stack):
             self._ticket = pool.enter()
+        manager = ContextTransactionManager()
         try:
-            self.connection = database.db.open(
-                transaction_manager=ContextTransactionManager()
-            )
+            self.connection = database.db.open(transaction_manager=manager)
         except BaseException:
+            _close_half_opened(database.db, manager)
             self._release()
             raise
         self._stack = stack
@@ -286,3 +286,20 @@ class ConnectionContext:
         if self._ticket is not None:
             ticket, self._ticket = self._ticket, None
             self.database.pool.leave(ticket)
+
+
+def _close_half_opened(db, manager):
+    """Close the connection of ``db`` that failed to open with ``manager``.
+
+    ZODB's ``Connection.open`` marks a connection open, then catches up with
+    the storage: when that fails (a server that does not answer), the
+    connection is neither usable nor back in the pool, and closing the
+    database would later fail on it.
+    """
+    for half_opened in list(db.pool.all):
+        if half_opened.transaction_manager is manager and half_opened.opened:
+            manager.registerSynch(half_opened)
+            try:
+                half_opened.close()
+            except Exception:  # the storage failing again: the first error says it
+                pass

@@ -4,7 +4,8 @@ Every scheme that a zodburi resolver knows is accepted: ``memory://``,
 ``file:///path/Data.fs``, ``zeo://host:port``, ``zconfig://``, and the
 schemes that installed packages add (RelStorage's ``postgres://`` for
 instance). ``zeo://`` URIs get sheraf's ZEO client (see :mod:`sheraf.zeo`),
-which also accepts ``response_timeout`` in the query string.
+which also accepts ``response_timeout`` in the query string; so do
+``postgres://`` URIs (see :mod:`sheraf.relstorage`).
 
 >>> factory, db_kw = resolve("memory://?database_name=saloon")
 >>> db_kw["database_name"]
@@ -67,7 +68,14 @@ def resolve(uri: str, read_only: bool = False) -> tuple[Callable, dict[str, Any]
         uri, sheraf_options = _pop_query(uri, "response_timeout")
 
     try:
-        factory, db_kw = zodburi.resolve_uri(uri)
+        if scheme == "postgres":
+            from sheraf.relstorage import resolve_postgres
+
+            factory, db_kw = resolve_postgres(uri)
+        else:
+            factory, db_kw = zodburi.resolve_uri(uri)
+    except InvalidURIException:
+        raise
     except zodburi.NoResolverForScheme as exc:
         known = ", ".join(sorted(_known_schemes()))
         unknown = exc.uri[: exc.uri.find(":")]  # demo: URIs hold others

@@ -2,6 +2,8 @@
 (CHANGELOG.md, "Upgrading from sheraf 0.6"), on a FileStorage and through
 a real ZEO server."""
 
+import datetime
+
 import pytest
 from ZODB.POSException import ConflictError
 
@@ -14,6 +16,9 @@ class Saloon(sheraf.Model):
     drinks = sheraf.CounterAttribute()
     seats = sheraf.IntegerAttribute(default=12)
     stored_seats = sheraf.IntegerAttribute(default=12, store_default_value=True)
+    open = sheraf.BooleanAttribute()
+    name = sheraf.StringAttribute()
+    opened_at = sheraf.DateTimeAttribute()
 
 
 @pytest.fixture(params=["filestorage", "zeo"])
@@ -108,6 +113,25 @@ def test_a_conversion_that_loses_data_is_refused(database):
     with sheraf.connection(commit=True):
         Saloon.read(saloon).seats = 51.0
     assert read(saloon, "seats") == 51
+
+
+@pytest.mark.parametrize(
+    "name, value", [("open", "false"), ("open", 2), ("name", ["Lucky", "Saloon"])]
+)
+def test_a_value_is_not_converted_by_guessing(database, name, value):
+    saloon = saloon_id()
+    with pytest.raises(TypeError, match=rf"Saloon.{name} .* cannot hold"):
+        with sheraf.connection(commit=True):
+            setattr(Saloon.read(saloon), name, value)
+    with sheraf.connection():
+        assert name not in Saloon.read(saloon).mapping
+
+
+def test_an_aware_datetime_is_stored_as_its_utc_time(database):
+    paris = datetime.timezone(datetime.timedelta(hours=2))
+    opened = datetime.datetime(2020, 1, 1, 12, 0, tzinfo=paris)
+    saloon = saloon_id(opened_at=opened)
+    assert read(saloon, "opened_at") == datetime.datetime(2020, 1, 1, 10, 0)
 
 
 def test_a_constant_default_is_not_written_on_read(database):

@@ -69,8 +69,9 @@ def test_an_index_over_two_attributes_files_only_what_its_function_says(db):
 def test_search_on_an_attribute_with_no_index_compares_values(db):
     with sheraf.connection():
         jolly = Horse.create(name="Jolly", for_sale=True, breed="mustang")
-        Horse.create(name="Polly", for_sale=True, breed="shetland")
+        polly = Horse.create(name="Polly", for_sale=True, breed="shetland")
         assert list(Horse.search(breed="mustang")) == [jolly]
+        assert list(sheraf.QuerySet([jolly, polly]).search(breed="shetland")) == [polly]
         assert list(Horse.search(breed="MUSTANG")) == []
         assert list(Horse.search(breed="mustang", on_sale="Jolly")) == [jolly]
 

@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import shutil
+import uuid
 
 import pytest
 
@@ -145,6 +146,26 @@ def test_blobs_counters_and_inline_models_read_and_change(upgraded):
         assert george.arrests == 13 and george.hats["monday"].size == 8
         assert george.badge.data == b"New badge"
         assert Town.search(name="Dodge City").get().sheriff == george
+
+
+def test_a_uuid_index_of_sheraf_0_6_answers(upgraded):
+    with sheraf.connection():
+        assert sheriff("George").licence == uuid.UUID(int=6)
+        assert [s.name for s in Sheriff.search(licence=uuid.UUID(int=6))] == ["George"]
+        assert [s.name for s in Sheriff.search(licence=5)] == ["Peter"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="sheraf 0.6 filed the records of a multiple index under their integer "
+    "UUID, this sheraf under its string: one BTree cannot hold both",
+)
+def test_a_new_instance_shares_a_multiple_index_key_with_sheraf_0_6_ones(upgraded):
+    with sheraf.connection(commit=True):
+        Sheriff.create(name="Wyatt", email="wyatt@earp.example", age=50)
+    with sheraf.connection():
+        assert sorted(s.name for s in Sheriff.search(age=50)) == ["Peter", "Wyatt"]
 
 
 # --- Index queries and the second database --------------------------------

@@ -183,7 +183,8 @@ class UUIDAttribute(Attribute):
         return uuid.UUID(int=raw)
 
     def index_keys(self, value):
-        return {self.serialize(value)}
+        # Indexed by the UUID itself, as sheraf 0.6 did: its indexes answer.
+        return {None if value is None else _as_uuid(value)}
 
 
 class StringUUIDAttribute(Attribute):

@@ -1,7 +1,14 @@
 """Models: a class of attributes over one persistent record per instance."""
 
+from __future__ import annotations
+
 import contextlib
 import reprlib
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import KeysView
+from collections.abc import Mapping
+from typing import Any
 
 from sheraf import contexts
 from sheraf.attributes.base import Attribute
@@ -91,12 +98,12 @@ class BaseModel(metaclass=BaseModelMetaclass):
     default_mapping = SmallDict
 
     @classmethod
-    def attribute_id(cls, name, attribute):
+    def attribute_id(cls, name: str, attribute: Attribute) -> Any:
         """The key of ``attribute`` in the records of this model."""
         raise NotImplementedError
 
     @classmethod
-    def from_record(cls, mapping):
+    def from_record(cls, mapping: Any) -> BaseModel:
         """An instance over ``mapping``, an existing record of this model:
         nothing is written.
 
@@ -113,7 +120,9 @@ class BaseModel(metaclass=BaseModelMetaclass):
     # Creation and deletion.
 
     @classmethod
-    def create(cls, default=None, *args, **kwargs):
+    def create(
+        cls, default: type | None = None, *args: Any, **kwargs: Any
+    ) -> BaseModel:
         """A new instance, its attributes given as keyword arguments.
 
         :param default: the class of the record, ``default_mapping`` if
@@ -166,7 +175,7 @@ class BaseModel(metaclass=BaseModelMetaclass):
         except (TypeError, ValueError) as error:
             raise cannot_hold(attribute.label(self), value, error) from error
 
-    def initialize(self, raw_values):
+    def initialize(self, raw_values: dict[str, Any]) -> None:
         """Fill a new record: the given values, and the defaults of the
         attributes that are not ``lazy``."""
         attributes = self.attributes
@@ -188,7 +197,7 @@ class BaseModel(metaclass=BaseModelMetaclass):
                 self.__dict__[name] = attribute.deserialize(raw)
         finish_callbacks(afters)
 
-    def delete(self):
+    def delete(self) -> None:
         """Delete this instance."""
         cls = self.__class__
         after_model = call_callbacks(cls.cb_deletion, self)
@@ -228,7 +237,7 @@ class BaseModel(metaclass=BaseModelMetaclass):
 
     # Attribute access, through the attributes' descriptors.
 
-    def set_attribute(self, name, value):
+    def set_attribute(self, name: str, value: Any) -> None:
         """Write ``value`` to the attribute ``name``, calling its creation or
         edition callbacks."""
         attribute = self.attributes[name]
@@ -247,7 +256,7 @@ class BaseModel(metaclass=BaseModelMetaclass):
             self.write_raw(attribute, self._serialize(attribute, value))
         finish_callbacks(afters)
 
-    def write_raw(self, attribute, raw):
+    def write_raw(self, attribute: Attribute, raw: Any) -> None:
         """Store ``raw``, a value ``attribute`` serialized, with no
         callback: what :meth:`set_attribute` does once the value is checked.
         Indexed models also move the instance in the attribute's indexes."""
@@ -257,7 +266,7 @@ class BaseModel(metaclass=BaseModelMetaclass):
         else:
             self.__dict__.pop(attribute.name, None)
 
-    def delete_attribute(self, name):
+    def delete_attribute(self, name: str) -> None:
         """Remove the value of the attribute ``name``, calling its deletion
         callbacks; it reads as its default value again."""
         attribute = self.attributes[name]
@@ -269,21 +278,21 @@ class BaseModel(metaclass=BaseModelMetaclass):
         attribute.delete(self)
         self.__dict__.pop(attribute.name, None)
 
-    def reset(self, attribute):
+    def reset(self, attribute: str) -> None:
         """Write the default value of the attribute named ``attribute``."""
         self.set_attribute(attribute, self.attributes[attribute].create(self))
 
     # Dictionary-like use.
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         """The attribute names."""
         return self.attributes.keys()
 
-    def items(self):
+    def items(self) -> Iterator[tuple[str, Any]]:
         """``(name, value)`` pairs of every attribute."""
         return ((name, getattr(self, name)) for name in self.attributes)
 
-    def values(self):
+    def values(self) -> Iterator[Any]:
         """The value of every attribute."""
         return (getattr(self, name) for name in self.attributes)
 
@@ -302,30 +311,30 @@ class BaseModel(metaclass=BaseModelMetaclass):
 
     # Edition.
 
-    def copy(self, **kwargs):
+    def copy(self, **kwargs: Any) -> BaseModel:
         """A new instance with the same values, except those given. Values
         that hold collections or inline models are copied too."""
         return self.__class__.create(**{**created_values(self), **kwargs})
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> BaseModel:
         """Edit the given attributes, and those of sub-models recursively,
         adding what is missing but removing nothing."""
         return self.edit(kwargs, addition=True, edition=True, deletion=False)
 
-    def assign(self, **kwargs):
+    def assign(self, **kwargs: Any) -> BaseModel:
         """Edit the given attributes recursively, removing what sub-models and
         collections have and ``kwargs`` does not."""
         return self.edit(kwargs, addition=True, edition=True, deletion=True)
 
     def edit(
         self,
-        value,
-        addition=True,
-        edition=True,
-        deletion=False,
-        replacement=False,
-        strict=False,
-    ):
+        value: Mapping[str, Any],
+        addition: bool = True,
+        edition: bool = True,
+        deletion: bool = False,
+        replacement: bool = False,
+        strict: bool = False,
+    ) -> BaseModel:
         """Apply a dictionary of values to this instance and its sub-models.
 
         :param addition: add what ``value`` has and the instance has not.
@@ -358,7 +367,7 @@ class BaseModel(metaclass=BaseModelMetaclass):
                     self.set_attribute(name, updated)
         return self
 
-    def save(self):
+    def save(self) -> BaseModel:
         """Let every attribute save what it needs to."""
         for attribute in self.attributes.values():
             attribute.save(self)
@@ -367,14 +376,14 @@ class BaseModel(metaclass=BaseModelMetaclass):
     # Callbacks.
 
     @classmethod
-    def on_creation(cls, *args):
+    def on_creation(cls, *args: Callable) -> Callable:
         """Decorate a function ``f(instance)`` called when an instance is
         created, before its attributes are written; if it yields, the rest
         runs after."""
         return register(cls.cb_creation, args)
 
     @classmethod
-    def on_deletion(cls, *args):
+    def on_deletion(cls, *args: Callable) -> Callable:
         """Decorate a function ``f(instance)`` called when an instance is
         deleted; if it yields, the rest runs after."""
         return register(cls.cb_deletion, args)
@@ -404,7 +413,7 @@ _SHORT = reprlib.Repr()
 _SHORT.maxstring = _SHORT.maxother = 40
 
 
-def created_values(instance):
+def created_values(instance: BaseModel) -> dict[str, Any]:
     """The values of the attributes that ``instance`` stores, by name:
     defaults that were never stored are left out."""
     return {
@@ -417,10 +426,8 @@ def created_values(instance):
 def current_transaction():
     """The transaction of the connection context of the running thread or
     greenlet, ``None`` without one."""
-    stack = contexts.current_stack()
-    if not stack:
-        return None
-    return stack[-1].connection.transaction_manager.get()
+    context = contexts.current_context()
+    return None if context is None else context.connection.transaction_manager.get()
 
 
 @contextlib.contextmanager

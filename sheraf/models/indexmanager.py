@@ -46,7 +46,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from BTrees.Length import Length
-from BTrees.OOBTree import OOBTree
 from ZODB.utils import z64
 
 from sheraf import contexts
@@ -89,9 +88,6 @@ class IndexManager:
 
     root_default = SmallDict
     """The class of a new table root."""
-
-    index_multiple_default = OOBTree
-    """The class of what a multiple index files under each key."""
 
     def __init__(self, model: type, details: Index):
         self.model = model
@@ -229,7 +225,18 @@ class IndexManager:
     def lookup(self, keys: Iterable[Any]) -> list[tuple[Any, Any]] | None:
         """The ``(key, entry)`` pairs of the keys the index files something
         under, ``None`` when queries cannot use the index: it is not ``auto``
-        or not built."""
+        or not built.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_lookup_horses"
+        ...     size = sheraf.IntegerAttribute().index()
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create(size=3)
+        ...     found = Horse.indexes["size"].lookup([3, 4])
+        ...     [(key, len(bucket)) for key, bucket in found]
+        [(3, 1)]
+        """
         tree = self._stored_tree() if self.details.auto else None
         if tree is None:
             return None
@@ -281,7 +288,17 @@ class IndexManager:
         """The instances ``value`` designates: those the index files under
         it, or else under its search keys (which, for instance, convert an
         identifier given as a string). Without the index's BTree, the table
-        is scanned, and a warning says the index is out of date."""
+        is scanned, and a warning says the index is out of date.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_find_horses"
+        ...     name = sheraf.StringAttribute().index(values=str.lower)
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create(name="Jolly")
+        ...     list(Horse.indexes["name"].find("JOLLY")) == [jolly]
+        True
+        """
         tree = self._stored_tree()
         if tree is None:
             yield from self._find_by_scan(value)
@@ -357,7 +374,27 @@ class IndexManager:
         """The names of the indexes the table does not have although it
         holds instances: indexes added to the model since. Queries do not
         use them, and instances are not filed in them, until
-        :meth:`rebuild` builds them."""
+        :meth:`rebuild` builds them.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_outdated_horses"
+        ...     name = sheraf.StringAttribute()
+        ...
+        >>> with sheraf.connection(commit=True):
+        ...     jolly = Horse.create(name="Jolly")
+        ...
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_outdated_horses"
+        ...     name = sheraf.StringAttribute().index()
+        ...
+        >>> with sheraf.connection():
+        ...     manager = Horse.index_manager()
+        ...     manager.outdated()
+        ...     manager.rebuild([Horse.indexes["name"].details])
+        ...     manager.outdated(), list(Horse.indexes["name"].iterkeys())
+        ['name']
+        ([], ['Jolly'])
+        """
         root = self.root()
         if root is None or not length(root, self.model.primary_key())():
             return []
@@ -515,6 +552,10 @@ class IndexManager:
             tree = self._built_tree(root, index)
             if tree is None:
                 _warn_outdated(self.model, index.key)
+                # A rebuild that builds the index meanwhile makes this
+                # transaction conflict: run again, it files the instance.
+                if root._p_jar is not None and root._p_oid is not None:
+                    root._p_jar.readCurrent(root)
             else:
                 trees[index] = tree
         return trees
@@ -789,7 +830,7 @@ def _current_context(model_class):
 
     :raise NotConnectedException: when it has none open.
     """
-    context = contexts.current_context(needed_by=model_class.__name__)
+    context = contexts.current_context(model_class.__name__)
     database = context.database
     if database.forked_from is not None:
         database.check_usable()  # forked inside the block: refused

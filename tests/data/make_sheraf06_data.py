@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import uuid
 
 from sheraf06_models import SECOND_DATABASE
 from sheraf06_models import Cowboy
@@ -115,6 +116,7 @@ def write_sheriffs():
                 age=len(name) * 10,
                 nicknames=[f"{name}y", "the sheriff"],
                 birth=datetime.date(1950 + len(name), 1, 2),
+                licence=uuid.UUID(int=len(name)),
                 password=password,
                 md5_password=md5,
                 sha256_password=sha256,

@@ -67,6 +67,7 @@ class Sheriff(sheraf.Model):
     age = sheraf.IntegerAttribute().index()
     nicknames = sheraf.LargeListAttribute(sheraf.StringAttribute()).index()
     birth = sheraf.DateAttribute().index()
+    licence = sheraf.UUIDAttribute().index()
     password = sheraf.PasswordAttribute()
     md5_password = sheraf.PasswordAttribute(method=legacycrypt.METHOD_MD5)
     sha256_password = sheraf.PasswordAttribute(
@@ -107,6 +108,7 @@ def index_answers():
         "sheriffs by age": Sheriff.search(age=50),
         "sheriffs by nickname": Sheriff.search(nicknames="the sheriff"),
         "sheriffs by birth": Sheriff.search(birth=george.birth),
+        "sheriffs by licence": Sheriff.search(licence=george.licence),
         "sheriffs ordered by age": Sheriff.all().order(age=sheraf.DESC),
         "towns by sheriff": Town.search(sheriff=george),
         "towns by name": Town.search(name="Tombstone"),
