@@ -41,6 +41,7 @@ from sheraf.exceptions import EmptyQuerySetUnpackException
 from sheraf.exceptions import InvalidFilterException
 from sheraf.exceptions import InvalidOrderException
 from sheraf.exceptions import TooManyValuesSetUnpackException
+from sheraf.models.indextrees import tree_entry
 
 SIZE_PROBE = 1000
 """How many index entries a query reads, at most, to tell a small lookup
@@ -518,7 +519,9 @@ class _Lookup:
             return any(key == identifier for key, _ in self.found)
         if self.details.unique:
             return any(entry is record for _, entry in self.found)
-        return any(identifier in bucket for _, bucket in self.found)
+        return any(
+            _bucket_holds(bucket, identifier, record) for _, bucket in self.found
+        )
 
     def size(self, limit):
         """The number of entries, counted up to ``limit``."""
@@ -526,6 +529,17 @@ class _Lookup:
             return len(self.found)
         keys = itertools.chain.from_iterable(bucket.keys() for _, bucket in self.found)
         return sum(1 for _ in itertools.islice(keys, limit))
+
+
+def _bucket_holds(bucket, identifier, record):
+    """Whether the bucket of a multiple index holds ``record``, filed under
+    ``identifier``, or under another kind of key: sheraf 0.6 filed records
+    by the integer of their UUID, until they are filed again."""
+    if tree_entry(bucket, identifier) is record:
+        return True
+    if bucket and type(bucket.minKey()) is not type(identifier):
+        return any(filed is record for filed in bucket.values())
+    return False
 
 
 class _NothingFound:
