@@ -200,6 +200,13 @@ def test_an_instance_created_after_the_upgrade_is_stored_as_sheraf_0_6_does(
         ]
 
 
+def test_an_order_over_sheraf_0_6_records_lists_each_once(upgraded):
+    with sheraf.connection(commit=True):
+        Sheriff.create(name="Doc", email="doc@holliday.example", age=None)
+        ordered = [s.name for s in Sheriff.all().order(age=sheraf.DESC)]
+        assert ordered == [*EXPECTED["index_answers"]["sheriffs ordered by age"], "Doc"]
+
+
 # --- Index queries and the second database --------------------------------
 # The compat-models work adds its tests here: expected.json holds what
 # sheraf 0.6.0 answered, "index_answers" (sheraf06_models.index_answers())

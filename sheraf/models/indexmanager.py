@@ -250,6 +250,10 @@ class IndexManager:
             return ((key, entry),)
         if self.details.unique:
             return ((self._identifier_of(entry), entry),)
+        if entry and type(entry.minKey()) is not self._identifier_type(entry):
+            # Filed by sheraf 0.6 by the integer of a UUID, until written.
+            identify = self._identifier_of
+            return ((identify(record), record) for record in entry.values())
         return entry.items()
 
     def entries(
@@ -585,6 +589,16 @@ class IndexManager:
             else:
                 trees[index] = tree
         return trees
+
+    def _identifier_type(self, bucket):
+        """The type of the identifiers of the table, learnt from a record of
+        ``bucket`` the first time."""
+        known = self.__dict__.get("_known_identifier_type")
+        if known is None:
+            known = self.__dict__["_known_identifier_type"] = type(
+                self._identifier_of(next(iter(bucket.values())))
+            )
+        return known
 
     def _identifier_of(self, record):
         return self.model.from_record(record).raw_identifier
