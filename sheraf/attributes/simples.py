@@ -19,6 +19,7 @@ ValueError: Cowboy.age (IntegerAttribute) cannot hold 'abc': not an integer
 import datetime
 import numbers
 import operator
+import re
 import uuid
 
 from BTrees.LOBTree import LOBTree
@@ -194,6 +195,8 @@ class StringUUIDAttribute(Attribute):
     def serialize(self, value):
         if value is None:
             return None
+        if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+            return int(value.replace("-", ""), 16)
         return _as_uuid(value).int
 
     def deserialize(self, raw):
@@ -208,7 +211,16 @@ class StringUUIDAttribute(Attribute):
         return raw
 
     def index_keys(self, value):
-        return {None if value is None else str(_as_uuid(value))}
+        if value is None or (type(value) is str and _CANONICAL_UUID.fullmatch(value)):
+            return {value}
+        return {str(_as_uuid(value))}
+
+
+# A UUID as str() writes it: what a StringUUIDAttribute reads. Recognizing
+# it spares parsing it on the write path of every Model.
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 
 
 def _as_uuid(value):
