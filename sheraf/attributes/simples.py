@@ -189,25 +189,37 @@ class UUIDAttribute(Attribute):
 
 
 class StringUUIDAttribute(Attribute):
-    """Holds a UUID, read and stored as its canonical string."""
+    """Holds a UUID, read as its canonical string and stored as an integer,
+    as sheraf 0.6 did; its indexes file the string."""
 
     def serialize(self, value):
         if value is None:
             return None
         if type(value) is str and _CANONICAL_UUID.fullmatch(value):
-            return value  # what str(uuid.UUID(value)) gives, without the trip
-        return str(_as_uuid(value))
+            return int(value.replace("-", ""), 16)
+        return _as_uuid(value).int
 
     def deserialize(self, raw):
-        if type(raw) is str:
-            return raw
-        if isinstance(raw, int):
-            return str(uuid.UUID(int=raw))
+        if type(raw) is int:
+            # str(uuid.UUID(int=raw)), three times faster: every instance a
+            # query finds goes through here.
+            digits = f"{raw:032x}"
+            return (
+                f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-"
+                f"{digits[16:20]}-{digits[20:]}"
+            )
         return raw
 
+    def index_keys(self, value):
+        if value is None or (type(value) is str and _CANONICAL_UUID.fullmatch(value)):
+            return {value}
+        return {str(_as_uuid(value))}
 
+
+# A UUID as str() writes it: what a StringUUIDAttribute reads. Recognizing
+# it spares parsing it on the write path of every Model.
 _CANONICAL_UUID = re.compile(
-    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 )
 
 
