@@ -37,7 +37,9 @@ APPLICATION = "examples.saloon.app:application"
 class Saloon(AppServer):
     """A running ZEO server and gunicorn serving the saloon, stopped by
     :meth:`stop`. With ``database_uri`` (RelStorage's ``postgres://...`` for
-    instance), gunicorn alone, on that database."""
+    instance), gunicorn alone, on that database. ``app`` is the WSGI
+    application gunicorn serves (the bench serves the saloon with endpoints
+    of its own beside it)."""
 
     def __init__(
         self,
@@ -48,9 +50,10 @@ class Saloon(AppServer):
         preload=False,
         log_path=None,
         database_uri=None,
+        app=APPLICATION,
     ):
         super().__init__(
-            APPLICATION,
+            app,
             data_dir,
             "SALOON_DATABASE",
             port=port,
