@@ -42,6 +42,7 @@ from sheraf.exceptions import InvalidFilterException
 from sheraf.exceptions import InvalidOrderException
 from sheraf.exceptions import TooManyValuesSetUnpackException
 from sheraf.models.indextrees import tree_entry
+from sheraf.tools.more_itertools import unique_everseen
 
 SIZE_PROBE = 1000
 """How many index entries a query reads, at most, to tell a small lookup
@@ -287,7 +288,7 @@ class QuerySet:
 
     def __add__(self, other):
         return QuerySet(
-            _unique(itertools.chain(self, other)), self._common_model(other)
+            unique_everseen(itertools.chain(self, other)), self._common_model(other)
         )
 
     def _common_model(self, other):
@@ -512,7 +513,7 @@ class _Lookup:
         pairs = itertools.chain.from_iterable(
             itertools.starmap(self.index.entries_under, self.found)
         )
-        return pairs if len(self.found) < 2 else _unique(pairs, key=_first)
+        return pairs if len(self.found) < 2 else unique_everseen(pairs, key=_first)
 
     def holds(self, identifier, record):
         if self.details.primary:
@@ -632,17 +633,6 @@ def _checked_instances(instances, checks):
     if not checks:
         return instances
     return (i for i in instances if all(check(i) for check in checks))
-
-
-def _unique(iterable, key=None):
-    """The items of ``iterable`` without repetition: the first of those
-    with the same ``key(item)`` (the item itself by default)."""
-    seen = set()
-    for item in iterable:
-        marker = item if key is None else key(item)
-        if marker not in seen:
-            seen.add(marker)
-            yield item
 
 
 def _ordered(instances):
