@@ -238,6 +238,13 @@ class ConnectionContext:
         manager = ContextTransactionManager()
         try:
             self.connection = database.db.open(transaction_manager=manager)
+            storage = database.storage
+            if getattr(storage, "server_sync", False) and storage.is_connected():
+                # ZEO tells a client of other clients' commits asynchronously:
+                # a round trip to the server makes this context see every
+                # transaction acknowledged before it opened. (Disconnected,
+                # the client reads its cache, as ZEO does.)
+                self.connection.newTransaction(None, sync=True)
         except BaseException:
             _close_half_opened(database.db, manager)
             self._release()

@@ -216,6 +216,14 @@ class Database:
         stack = contexts.current_stack()
         for context in [c for c in stack or () if c.database is self]:
             context.discard()
+        # A connection of this database may be in a group with connections
+        # of the process's other databases (ZODB's multi-databases), and
+        # closing it would release the whole group: take it out first.
+        for connection in list(self.db.pool.all):
+            group = connection.connections
+            if len(group) > 1:
+                group.pop(self.name, None)
+                connection.connections = {self.name: connection}
         self.db.close()
         if registry.zodb_databases.get(self.name) is self.db:
             del registry.zodb_databases[self.name]

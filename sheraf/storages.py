@@ -65,7 +65,7 @@ def resolve(uri: str, read_only: bool = False) -> tuple[Callable, dict[str, Any]
 
     sheraf_options = {}
     if scheme == "zeo":
-        uri, sheraf_options = _pop_query(uri, "response_timeout")
+        uri, sheraf_options = _pop_query(uri, "response_timeout", "server_sync")
 
     try:
         if scheme == "postgres":
