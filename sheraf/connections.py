@@ -17,8 +17,11 @@ commits or aborts when the block ends, and gives the connection back. The
 
 import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import transaction
+from ZODB.Connection import Connection
 
 from sheraf import contexts
 from sheraf import processes
@@ -69,7 +72,7 @@ class ConnectionPool:
     >>> pool.leave(ticket)
     """
 
-    def __init__(self, open_timeout=DEFAULT_OPEN_TIMEOUT):
+    def __init__(self, open_timeout: float = DEFAULT_OPEN_TIMEOUT) -> None:
         self.open_timeout = open_timeout
         #: The open :class:`ConnectionContext` objects.
         self.contexts = set()
@@ -79,14 +82,14 @@ class ConnectionPool:
     def __len__(self):
         return len(self.contexts)
 
-    def reset(self, database_name, size):
+    def reset(self, database_name: str, size: int) -> None:
         """The database was (re)opened, as ``database_name``: bound the
         connections open from now on to ``size``. The places taken before
         are given back where they were taken."""
         self.database_name = database_name
         self._gate = Gate(size)
 
-    def enter(self):
+    def enter(self) -> tuple | None:
         """Wait for a place.
 
         :return: the ticket to :meth:`leave` with (``None`` when the caller
@@ -105,7 +108,7 @@ class ConnectionPool:
             ) from None
         return None if ticket is None else (gate, ticket)
 
-    def leave(self, ticket):
+    def leave(self, ticket: tuple | None) -> None:
         """Give back the place of a ticket from :meth:`enter`."""
         if ticket is not None:
             gate, gate_ticket = ticket
@@ -149,12 +152,12 @@ class ConnectionContext:
 
     def __init__(
         self,
-        database=None,
-        commit=False,
-        cache_minimize=False,
-        reuse=False,
-        database_name=None,
-    ):
+        database: Any = None,
+        commit: bool = False,
+        cache_minimize: bool = False,
+        reuse: bool = False,
+        database_name: str | None = None,
+    ) -> None:
         self.database = database
         self.database_name = database_name
         self.commit = commit
@@ -163,14 +166,14 @@ class ConnectionContext:
         self.connection = None
         self._ticket = None
 
-    def __enter__(self):
+    def __enter__(self) -> Connection:
         return self.open(depth=2)
 
-    def __exit__(self, exc_type, exc_value, traceback):
+    def __exit__(self, exc_type, exc_value, traceback) -> bool:
         self.close(commit=self.commit and exc_type is None)
         return False
 
-    def __call__(self, function):
+    def __call__(self, function: Callable) -> Callable:
         @functools.wraps(function)
         def in_a_connection_context(*args, **kwargs):
             with ConnectionContext(
@@ -184,7 +187,7 @@ class ConnectionContext:
 
         return in_a_connection_context
 
-    def open(self, depth=1):
+    def open(self, depth: int = 1) -> Connection:
         """Open the connection (or, with ``reuse``, find the one the caller
         has open on this database) and return it. ``depth`` says which
         frame, above this one, opened it, for error messages."""
@@ -216,6 +219,13 @@ class ConnectionContext:
         manager = ContextTransactionManager()
         try:
             self.connection = database.db.open(transaction_manager=manager)
+            storage = database.storage
+            if getattr(storage, "server_sync", False) and storage.is_connected():
+                # ZEO tells a client of other clients' commits asynchronously:
+                # a round trip to the server makes this context see every
+                # transaction acknowledged before it opened. (Disconnected,
+                # the client reads its cache, as ZEO does.)
+                self.connection.newTransaction(None, sync=True)
         except BaseException:
             _close_half_opened(database.db, manager)
             self._release()
@@ -225,7 +235,7 @@ class ConnectionContext:
         pool.contexts.add(self)
         return self.connection
 
-    def close(self, commit):
+    def close(self, commit: bool) -> None:
         """Commit (when ``commit``) or abort, then close the connection and
         forget it. A reused connection is left to the context that opened
         it."""
@@ -249,7 +259,7 @@ class ConnectionContext:
             raise
         self._close_connection()
 
-    def discard(self):
+    def discard(self) -> None:
         """Abort and close this connection, and forget it."""
         try:
             if self.connection.opened:
@@ -272,7 +282,7 @@ class ConnectionContext:
         self.database.pool.contexts.discard(self)
         self._release()
 
-    def describe(self):
+    def describe(self) -> str:
         filename, line = self.location
         return (
             f"The connection to database {self.database.name!r} opened at "

@@ -37,6 +37,7 @@ import contextvars
 import threading
 import warnings
 import weakref
+from typing import Any
 
 import greenlet
 
@@ -132,23 +133,24 @@ class ContextStack(list):
     __slots__ = ("_key", "provider", "_watch")
 
     def __init__(self, provider, owner):
-        super().__init__()
         self._key = id(owner)
         self.provider = provider
         self._watch = weakref.ref(owner, _owner_ended_callback(self._key))
 
-    def push(self, context):
+    def push(self, context: Any) -> None:
         """Add ``context``, the innermost one now."""
         if not self:
             _stacks[self._key] = self
         self.append(context)
 
-    def remove(self, context):
+    def remove(self, context: Any) -> None:
         """Take ``context`` off, wherever it is, if it is there."""
-        if context in self:
+        try:
             super().remove(context)
-            if not self and _stacks.get(self._key) is self:
-                del _stacks[self._key]
+        except ValueError:
+            return
+        if not self and _stacks.get(self._key) is self:
+            del _stacks[self._key]
 
     @property
     def owner_description(self):
@@ -163,7 +165,7 @@ _provider = GreenletProvider()
 _stacks = {}
 
 
-def set_context_provider(provider):
+def set_context_provider(provider: ContextProvider) -> None:
     """Choose how sheraf tells execution contexts apart.
 
     It cannot change while connections are open, since they would lose
@@ -183,18 +185,18 @@ def set_context_provider(provider):
     _provider = provider
 
 
-def get_context_provider():
+def get_context_provider() -> ContextProvider:
     """The provider in use, a :class:`GreenletProvider` unless changed."""
     return _provider
 
 
-def current_stack():
+def current_stack() -> "ContextStack | None":
     """The open connection contexts of the running execution context, or
     ``None`` without any."""
     return _stacks.get(id(_provider.owner()))
 
 
-def stack_here():
+def stack_here() -> ContextStack:
     """The stack of the running execution context: its open one, or a new
     empty one, known once something is pushed on it."""
     owner = _provider.owner()
@@ -204,7 +206,7 @@ def stack_here():
     return stack
 
 
-def current_context(needed_by=None):
+def current_context(needed_by: str | None = None) -> Any:
     """The innermost connection context of the running execution context.
 
     Without one: ``None``, or, when ``needed_by`` names what needs one, a

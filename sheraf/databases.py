@@ -17,6 +17,8 @@ own :class:`ZODB.Connection.Connection` and its own
 import inspect
 import os
 import threading
+from collections.abc import ItemsView
+from typing import Any
 
 import ZODB
 from ZODB.Connection import Connection
@@ -72,7 +74,13 @@ class Database:
 
     DEFAULT_DATABASE_NAME = DEFAULT_DATABASE_NAME
 
-    def __init__(self, uri=None, storage=None, nestable=False, db_args=None):
+    def __init__(
+        self,
+        uri: str | None = None,
+        storage: Any = None,
+        nestable: bool = False,
+        db_args: dict[str, Any] | None = None,
+    ) -> None:
         self.nestable = nestable
         self.db_args = dict(db_args or {})
         unknown = set(self.db_args) - _ZODB_DB_SETTINGS - _SHERAF_SETTINGS
@@ -101,7 +109,7 @@ class Database:
         )
         return f"<Database database_name={self.name!r}{flags}>"
 
-    def reset(self, storage=None, uri=None):
+    def reset(self, storage: Any = None, uri: str | None = None) -> None:
         """Close the database and open it again.
 
         With ``storage`` or ``uri``, it opens that instead. In a process
@@ -191,7 +199,7 @@ class Database:
         settings.setdefault("database_name", self.DEFAULT_DATABASE_NAME)
         return open_storage, settings
 
-    def close(self):
+    def close(self) -> None:
         """Close the connections of the calling thread or greenlet to this
         database, then the database itself. In a process forked from the one
         that created it, only forget it."""
@@ -208,6 +216,14 @@ class Database:
         stack = contexts.current_stack()
         for context in [c for c in stack or () if c.database is self]:
             context.discard()
+        # A connection of this database may be in a group with connections
+        # of the process's other databases (ZODB's multi-databases), and
+        # closing it would release the whole group: take it out first.
+        for connection in list(self.db.pool.all):
+            group = connection.connections
+            if len(group) > 1:
+                group.pop(self.name, None)
+                connection.connections = {self.name: connection}
         self.db.close()
         if registry.zodb_databases.get(self.name) is self.db:
             del registry.zodb_databases[self.name]
@@ -228,7 +244,9 @@ class Database:
         this database and it was not :meth:`reset` since; else ``None``."""
         return self._forked_from
 
-    def connection(self, commit=False, cache_minimize=False, reuse=False):
+    def connection(
+        self, commit: bool = False, cache_minimize: bool = False, reuse: bool = False
+    ) -> ConnectionContext:
         """A connection context on this database: use it in a ``with``
         statement, which gives the :class:`ZODB.Connection.Connection`.
 
@@ -337,14 +355,16 @@ class Database:
             self._prepare_sharing()
 
     @classmethod
-    def get(cls, name=None, *, database_name=None):
+    def get(
+        cls, name: str | None = None, *, database_name: str | None = None
+    ) -> "Database":
         """The database named ``name`` in this process (the default one
         without a name; ``database_name`` is sheraf 0.x's spelling). A
         :class:`KeyError` says why there is none."""
         return registry.database(name or database_name)
 
     @classmethod
-    def get_or_create(cls, **kwargs):
+    def get_or_create(cls, **kwargs: Any) -> "Database":
         """The database named ``kwargs["db_args"]["database_name"]`` (or
         ``kwargs["database_name"]``), created with ``kwargs`` if missing."""
         db_args = kwargs.get("db_args") or {}
@@ -357,12 +377,14 @@ class Database:
             return cls(**kwargs)
 
     @classmethod
-    def all(cls):
+    def all(cls) -> ItemsView[str, "Database"]:
         """The ``(name, database)`` pairs of this process."""
         return registry.databases.items()
 
     @classmethod
-    def current_connection(cls, name=None, *, database_name=None):
+    def current_connection(
+        cls, name: str | None = None, *, database_name: str | None = None
+    ) -> Connection | None:
         """The innermost connection the calling thread or greenlet has open,
         or its connection to the database ``name`` (``database_name`` in
         sheraf 0.x); ``None`` without one."""
@@ -375,7 +397,7 @@ class Database:
         return context.connection.get_connection(name)
 
     @classmethod
-    def current_name(cls):
+    def current_name(cls) -> str | None:
         """The name of the database of the innermost open connection."""
         context = contexts.current_context()
         return None if context is None else context.database.name

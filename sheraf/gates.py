@@ -11,6 +11,7 @@ colliding with each other.
 """
 
 import threading
+from collections.abc import Hashable
 
 
 class Gate:
@@ -22,7 +23,7 @@ class Gate:
     leave. Such a caller goes through without holding the gate.
     """
 
-    def __init__(self, size):
+    def __init__(self, size: int) -> None:
         self.size = size
         self._free = size
         self._waiting = 0
@@ -30,7 +31,7 @@ class Gate:
         self._lock = threading.Lock()
         self._freed = threading.Condition(self._lock)
 
-    def enter(self, timeout):
+    def enter(self, timeout: float) -> int | None:
         """Wait for a place, ``timeout`` seconds at most.
 
         :return: the ticket to :meth:`leave` with, once the caller holds a
@@ -55,7 +56,7 @@ class Gate:
             self._holders[thread] = self._holders.get(thread, 0) + 1
         return thread
 
-    def leave(self, ticket):
+    def leave(self, ticket: int) -> None:
         """Give back the place :meth:`enter` gave ``ticket`` for, from any
         thread or greenlet (the one that entered may have ended)."""
         thread = ticket
@@ -99,7 +100,7 @@ class Lanes:
         self._emptied = threading.Condition(self._lock)
         self._lanes = {}
 
-    def wait_until_empty(self, timeout):
+    def wait_until_empty(self, timeout: float) -> bool:
         """Wait until no lane is waited for or held, ``timeout`` seconds at
         most; whether none is."""
         if not self._lanes:
@@ -107,7 +108,7 @@ class Lanes:
         with self._lock:
             return self._emptied.wait_for(lambda: not self._lanes, timeout)
 
-    def enter(self, key, timeout):
+    def enter(self, key: Hashable, timeout: float) -> tuple | None:
         """Wait for the lane of ``key``, ``timeout`` seconds at most.
 
         :return: the turn to :meth:`leave` with, or ``None`` if the caller
@@ -129,7 +130,7 @@ class Lanes:
             return None
         return key, lane, ticket
 
-    def leave(self, turn):
+    def leave(self, turn: tuple) -> None:
         """Give back a turn :meth:`enter` gave."""
         key, lane, ticket = turn
         lane.gate.leave(ticket)

@@ -13,6 +13,7 @@ KeyError: "No database named 'saloon' in process .... Known databases: 'unnamed'
 """
 
 import os
+from typing import Any
 
 #: The name of the database of ``Database()``, ``Database.get()`` and
 #: ``sheraf.connection()`` without a name.
@@ -36,7 +37,7 @@ class ProcessRegistry:
         #: :meth:`park`).
         self.parked = []
 
-    def database(self, name=None):
+    def database(self, name: str | None = None) -> Any:
         """The database named ``name`` (the default one without a name); a
         :class:`KeyError` that says why there is none."""
         name = name or DEFAULT_DATABASE_NAME
@@ -61,7 +62,7 @@ class ProcessRegistry:
         self.databases = {}
         self.zodb_databases = {}
 
-    def missing(self, name):
+    def missing(self, name: str) -> KeyError:
         """The :class:`KeyError` for a database named ``name`` that this
         process does not have."""
         message = f"No database named {name!r} in process {self.pid}."
@@ -84,7 +85,7 @@ registry = ProcessRegistry()
 os.register_at_fork(after_in_child=registry.after_fork_in_child)
 
 
-def inherited_databases():
+def inherited_databases() -> list:
     """The databases this process inherited from the process it was forked
     from, and has neither opened again (:meth:`Database.reset`) nor closed."""
     return list(registry.inherited.values())

@@ -41,6 +41,8 @@ from sheraf.exceptions import EmptyQuerySetUnpackException
 from sheraf.exceptions import InvalidFilterException
 from sheraf.exceptions import InvalidOrderException
 from sheraf.exceptions import TooManyValuesSetUnpackException
+from sheraf.models.indextrees import tree_entry
+from sheraf.tools.more_itertools import unique_everseen
 
 SIZE_PROBE = 1000
 """How many index entries a query reads, at most, to tell a small lookup
@@ -286,7 +288,7 @@ class QuerySet:
 
     def __add__(self, other):
         return QuerySet(
-            _unique(itertools.chain(self, other)), self._common_model(other)
+            unique_everseen(itertools.chain(self, other)), self._common_model(other)
         )
 
     def _common_model(self, other):
@@ -511,14 +513,16 @@ class _Lookup:
         pairs = itertools.chain.from_iterable(
             itertools.starmap(self.index.entries_under, self.found)
         )
-        return pairs if len(self.found) < 2 else _unique(pairs, key=_first)
+        return pairs if len(self.found) < 2 else unique_everseen(pairs, key=_first)
 
     def holds(self, identifier, record):
         if self.details.primary:
             return any(key == identifier for key, _ in self.found)
         if self.details.unique:
             return any(entry is record for _, entry in self.found)
-        return any(identifier in bucket for _, bucket in self.found)
+        return any(
+            _bucket_holds(bucket, identifier, record) for _, bucket in self.found
+        )
 
     def size(self, limit):
         """The number of entries, counted up to ``limit``."""
@@ -526,6 +530,17 @@ class _Lookup:
             return len(self.found)
         keys = itertools.chain.from_iterable(bucket.keys() for _, bucket in self.found)
         return sum(1 for _ in itertools.islice(keys, limit))
+
+
+def _bucket_holds(bucket, identifier, record):
+    """Whether the bucket of a multiple index holds ``record``, filed under
+    ``identifier``, or under another kind of key: sheraf 0.6 filed records
+    by the integer of their UUID, until they are filed again."""
+    if tree_entry(bucket, identifier) is record:
+        return True
+    if bucket and type(bucket.minKey()) is not type(identifier):
+        return any(filed is record for filed in bucket.values())
+    return False
 
 
 class _NothingFound:
@@ -618,17 +633,6 @@ def _checked_instances(instances, checks):
     if not checks:
         return instances
     return (i for i in instances if all(check(i) for check in checks))
-
-
-def _unique(iterable, key=None):
-    """The items of ``iterable`` without repetition: the first of those
-    with the same ``key(item)`` (the item itself by default)."""
-    seen = set()
-    for item in iterable:
-        marker = item if key is None else key(item)
-        if marker not in seen:
-            seen.add(marker)
-            yield item
 
 
 def _ordered(instances):

@@ -22,7 +22,9 @@ Processes that open a new database at once race to create it;
 import random
 import sys
 import time
+from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
@@ -40,7 +42,7 @@ from sheraf.exceptions import InvalidURIException
 _ALREADY_EXISTS = frozenset({"42P07", "42710", "42P06", "42723", "42701", "42P04"})
 
 
-def resolve(uri, read_only=False):
+def resolve(uri: str, read_only: bool = False) -> tuple[Callable, dict[str, Any]]:
     """Read ``uri`` without opening anything yet.
 
     :return: a function that opens the storage, and the :class:`ZODB.DB`
@@ -63,7 +65,7 @@ def resolve(uri, read_only=False):
 
     sheraf_options = {}
     if scheme == "zeo":
-        uri, sheraf_options = _pop_query(uri, "response_timeout")
+        uri, sheraf_options = _pop_query(uri, "response_timeout", "server_sync")
 
     try:
         if scheme == "postgres":
@@ -93,7 +95,7 @@ def resolve(uri, read_only=False):
     return factory, db_kw
 
 
-def open_storage(open_it, attempts=5):
+def open_storage(open_it: Callable[[], Any], attempts: int = 5) -> Any:
     """The storage that ``open_it()`` opens.
 
     A relational storage (RelStorage) creates its tables when it first opens
@@ -122,7 +124,9 @@ def _lost_the_creation_race(exc):
     return sqlstate in _ALREADY_EXISTS
 
 
-def open_zodb(storage, settings, databases, attempts=3):
+def open_zodb(
+    storage: Any, settings: dict[str, Any], databases: dict, attempts: int = 3
+) -> ZODB.DB:
     """A :class:`ZODB.DB` on ``storage`` with ``settings``, known in
     ``databases`` (ZODB's multi-database map) by its ``database_name``.
 
@@ -145,7 +149,7 @@ def open_zodb(storage, settings, databases, attempts=3):
             catch_up(storage)
 
 
-def catch_up(storage):
+def catch_up(storage: Any) -> None:
     """Let ``storage`` catch up with its server. A ZEO client learns of the
     other clients' commits through invalidation messages that may still be
     on their way: a round trip to the server makes sure that the ones sent

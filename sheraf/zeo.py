@@ -15,6 +15,12 @@
   the storage catches sheraf's exceptions only.
 - A server that was killed and started again is safe to write to: see
   :class:`ClientStorage`.
+- A connection sees every transaction the server acknowledged before it
+  opened, from any client: ZEO's ``server_sync`` is on by default
+  (``zeo://host:port?server_sync=false`` turns it off), so that opening a
+  connection costs a round trip to the server. Without it, a commit made by
+  another process (a gunicorn worker, say) reaches this client
+  asynchronously, and a request that follows it may not see it yet.
 
 How long a request waits for the connection to come (back) is ZEO's own
 ``wait_timeout`` setting (30 s by default), which ends in
@@ -37,6 +43,15 @@ from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
 
 DEFAULT_RESPONSE_TIMEOUT = 30.0
+
+_BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "false": False,
+    "0": False,
+    "no": False,
+}
 
 
 class Disconnected(DatabaseUnavailableException, ClientDisconnected):
@@ -62,6 +77,7 @@ def zeo_storage_factory(
     uri: str,
     runner_class: Callable[[], type],
     response_timeout: float | str = DEFAULT_RESPONSE_TIMEOUT,
+    server_sync: bool | str = True,
 ) -> Callable[[], "ClientStorage"]:
     """A function that opens the :class:`~ZEO.ClientStorage.ClientStorage`
     ``uri`` names, with sheraf's client; ``runner_class()`` says, when it
@@ -73,6 +89,14 @@ def zeo_storage_factory(
             f"Cannot open {uri!r}: response_timeout must be a number of "
             f"seconds, not {response_timeout!r}."
         ) from None
+
+    if isinstance(server_sync, str):
+        if server_sync.lower() not in _BOOLEANS:
+            raise InvalidURIException(
+                f"Cannot open {uri!r}: server_sync must be true or false, "
+                f"not {server_sync!r}."
+            )
+        server_sync = _BOOLEANS[server_sync.lower()]
 
     parts = urlsplit(uri)
     if parts.netloc:
@@ -87,7 +111,12 @@ def zeo_storage_factory(
         client_factory = functools.partial(
             runner_class(), response_timeout=response_timeout
         )
-        return ClientStorage(address, _client_factory=client_factory, **options)
+        return ClientStorage(
+            address,
+            _client_factory=client_factory,
+            server_sync=server_sync,
+            **options,
+        )
 
     return open_client_storage
 

@@ -338,3 +338,28 @@ def test_get_and_current_connection_take_a_name_in_both_spellings():
         assert sheraf.Database.current_connection(name="corral") is connection
         assert sheraf.Database.current_connection(database_name="corral") is connection
     db.close()
+
+
+def test_closing_one_database_leaves_the_others_usable(tmp_path):
+    """Connections of two databases of a process form one ZODB
+    multi-database group once one reaches the other; closing one database
+    leaves the other's connections working, and the closed one unreachable."""
+    main = sheraf.Database(f"file://{tmp_path}/main.fs")
+    other = sheraf.Database(
+        f"file://{tmp_path}/other.fs", db_args={"database_name": "other"}
+    )
+    try:
+        with sheraf.connection(commit=True) as connection:
+            connection.root()["x"] = 1
+            connection.get_connection("other").root()["y"] = 2
+        other.close()
+        with sheraf.connection(commit=True) as connection:
+            assert connection.root()["x"] == 1
+            connection.root()["x"] = 3
+            with pytest.raises(KeyError, match="other"):
+                connection.get_connection("other")
+        with sheraf.connection() as connection:
+            assert connection.root()["x"] == 3
+    finally:
+        main.close()
+        other.close()

@@ -160,7 +160,9 @@ def test_attempt_does_not_retry_a_server_that_is_down(server):
             ):
                 sheraf.attempt(rename, attempts=5)
         failed_after = time.monotonic() - started
-        assert calls == [1]
+        # Never run twice; with ZEO's server_sync, the transaction's begin
+        # already asks the server, and fails before running it at all.
+        assert calls in ([], [1])
         assert failed_after < 3, f"attempt failed after {failed_after:.2f} s"
     finally:
         database.close()

@@ -133,7 +133,9 @@ def test_indexes_follow_deletion(db):
     with sheraf.connection():
         assert Cowboy.count() == 1
         assert [key for key, _ in Cowboy.indexes["name"].table().items()] == ["George"]
-        assert list(Cowboy.indexes["name"].table()["George"].keys()) == [peter.id]
+        assert list(Cowboy.indexes["name"].table()["George"].keys()) == [
+            peter.raw_identifier
+        ]
         assert not Cowboy.exists(email="george@abitbol.com")
         assert Cowboy.count("motto") == 0 and Cowboy.count("motto_words") == 0
         Cowboy.read(peter.id).delete()

@@ -71,12 +71,14 @@ def practice(cowboy_id):
 
 
 @saloon.get("/")
-def index(form=None, status=200):
+def index():
+    return page_of_cowboys(CowboyForm())
+
+
+def page_of_cowboys(form, status=200):
+    """The saloon's page, its hiring form being ``form``."""
     cowboys = Cowboy.order(name=sheraf.ASC)
-    page = flask.render_template(
-        "index.html", cowboys=cowboys, form=form or CowboyForm()
-    )
-    return page, status
+    return flask.render_template("index.html", cowboys=cowboys, form=form), status
 
 
 @saloon.post("/cowboys")
@@ -84,7 +86,7 @@ def hire_from_form():
     form = CowboyForm(flask.request.form)
     cowboy, status = hire(form)
     if cowboy is None:
-        return index(form, status)
+        return page_of_cowboys(form, status)
     return flask.redirect(flask.url_for("index"), 303)
 
 

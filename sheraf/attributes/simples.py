@@ -19,6 +19,7 @@ ValueError: Cowboy.age (IntegerAttribute) cannot hold 'abc': not an integer
 import datetime
 import numbers
 import operator
+import re
 import uuid
 
 from BTrees.LOBTree import LOBTree
@@ -188,17 +189,38 @@ class UUIDAttribute(Attribute):
 
 
 class StringUUIDAttribute(Attribute):
-    """Holds a UUID, read and stored as its canonical string."""
+    """Holds a UUID, read as its canonical string and stored as an integer,
+    as sheraf 0.6 did; its indexes file the string."""
 
     def serialize(self, value):
         if value is None:
             return None
-        return str(_as_uuid(value))
+        if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+            return int(value.replace("-", ""), 16)
+        return _as_uuid(value).int
 
     def deserialize(self, raw):
-        if isinstance(raw, int):
-            return str(uuid.UUID(int=raw))
+        if type(raw) is int:
+            # str(uuid.UUID(int=raw)), three times faster: every instance a
+            # query finds goes through here.
+            digits = f"{raw:032x}"
+            return (
+                f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-"
+                f"{digits[16:20]}-{digits[20:]}"
+            )
         return raw
+
+    def index_keys(self, value):
+        if value is None or (type(value) is str and _CANONICAL_UUID.fullmatch(value)):
+            return {value}
+        return {str(_as_uuid(value))}
+
+
+# A UUID as str() writes it: what a StringUUIDAttribute reads. Recognizing
+# it spares parsing it on the write path of every Model.
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 
 
 def _as_uuid(value):

@@ -20,6 +20,8 @@ worker's databases. This works with the gevent, sync and gthread workers,
 with and without ``--preload``.
 """
 
+from typing import Any
+
 import sheraf.processes
 
 __all__ = ["post_worker_init", "worker_class", "worker_exit"]
@@ -28,7 +30,7 @@ __all__ = ["post_worker_init", "worker_class", "worker_exit"]
 worker_class = "gevent"
 
 
-def post_worker_init(worker):
+def post_worker_init(worker: Any) -> None:
     """Open again, in this worker, every database inherited from the master.
 
     gunicorn calls it after the worker is set up (and, for the gevent
@@ -45,7 +47,7 @@ def post_worker_init(worker):
         )
 
 
-def worker_exit(server, worker):
+def worker_exit(server: Any, worker: Any) -> None:
     """Close the databases of the worker."""
     for _name, database in list(sheraf.Database.all()):
         database.close()

@@ -19,6 +19,8 @@ connection context should pass ``reuse=True``.
 import io
 import logging
 import tempfile
+from collections.abc import Callable
+from collections.abc import Iterable
 
 from transaction.interfaces import TransientError
 
@@ -39,13 +41,19 @@ class ConnectionMiddleware:
         buffered in a temporary file instead of memory.
     """
 
-    def __init__(self, app, database_name=None, attempts=20, spool_size=1 << 20):
+    def __init__(
+        self,
+        app: Callable,
+        database_name: str | None = None,
+        attempts: int = 20,
+        spool_size: int = 1 << 20,
+    ) -> None:
         self.app = app
         self.database_name = database_name
         self.attempts = attempts
         self.spool_size = spool_size
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         body = self._buffer_body(environ)
         try:
             database = sheraf.Database.get(self.database_name)

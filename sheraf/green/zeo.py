@@ -22,7 +22,7 @@ from sheraf.zeo import BoundedWaits
 _loops = {}
 
 
-def hub_event_loop():
+def hub_event_loop() -> asyncio.AbstractEventLoop:
     """The event loop of the ZEO clients of the current gevent hub, started
     in a greenlet the first time."""
     key = (os.getpid(), id(gevent.get_hub()))

@@ -246,8 +246,11 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
 
     @property
     def raw_identifier(self) -> Any:
-        """The primary key as filed in the primary index."""
-        return type(self)._primary_attribute.read_raw(self)
+        """The primary key as filed in the primary index. It may differ from
+        the stored value: sheraf 0.6 kept the integer of a UUID in the
+        record, and filed its string."""
+        keys = self.indexes[self._primary_key].details.index_keys(self)
+        return next(iter(keys), None)
 
     def initialize(self, raw_values):
         primary_attribute = type(self)._primary_attribute

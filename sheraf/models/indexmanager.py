@@ -250,6 +250,10 @@ class IndexManager:
             return ((key, entry),)
         if self.details.unique:
             return ((self._identifier_of(entry), entry),)
+        if entry and type(entry.minKey()) is not self._identifier_type(entry):
+            # Filed by sheraf 0.6 by the integer of a UUID, until written.
+            identify = self._identifier_of
+            return ((identify(record), record) for record in entry.values())
         return entry.items()
 
     def entries(
@@ -334,7 +338,14 @@ class IndexManager:
         tree = self.table()
         if tree is not None:
             check_keys(tree, self.details, keys, model.mapping)
-            file_keys(tree, self.details, keys, model.mapping, model.raw_identifier)
+            file_keys(
+                tree,
+                self.details,
+                keys,
+                model.mapping,
+                model.raw_identifier,
+                self._identifier_of,
+            )
 
     def delete_item(self, model: Any, keys: Iterable[Any] | None = None) -> None:
         """Remove the instance ``model`` from under ``keys``, its own
@@ -342,7 +353,14 @@ class IndexManager:
         keys = self.details.index_keys(model) if keys is None else keys
         tree = self._stored_tree()
         if tree is not None:
-            unfile_keys(tree, self.details, keys, model.mapping, model.raw_identifier)
+            unfile_keys(
+                tree,
+                self.details,
+                keys,
+                model.mapping,
+                model.raw_identifier,
+                self._identifier_of,
+            )
 
     def delete(self) -> None:
         """Forget the BTree of this index: it is out of date until
@@ -419,7 +437,9 @@ class IndexManager:
         counter = length(root, primary.key)  # counts the table as it was
         identifier = instance.raw_identifier
         for index, index_keys in keys.items():
-            file_keys(trees[index], index, index_keys, record, identifier)
+            file_keys(
+                trees[index], index, index_keys, record, identifier, self._identifier_of
+            )
         counter.change(1)
 
     def refile(
@@ -468,8 +488,10 @@ class IndexManager:
         identifier = instance.raw_identifier
         for index, tree in trees.items():
             removed = old_keys[index] - new_keys[index]
-            unfile_keys(tree, index, removed, record, identifier)
-            file_keys(tree, index, added[index], record, identifier)
+            unfile_keys(tree, index, removed, record, identifier, self._identifier_of)
+            file_keys(
+                tree, index, added[index], record, identifier, self._identifier_of
+            )
 
     def unfile(self, instance: Any) -> None:
         """Remove ``instance`` from every index, and uncount it."""
@@ -487,6 +509,7 @@ class IndexManager:
                     index.index_keys(instance),
                     instance.mapping,
                     identifier,
+                    self._identifier_of,
                 )
         length(root, self.model.primary_key()).change(-1)
 
@@ -517,7 +540,14 @@ class IndexManager:
             for index, index_keys in keys.items():
                 check_keys(trees[index], index, index_keys, record)
             for index, index_keys in keys.items():
-                file_keys(trees[index], index, index_keys, record, identifier)
+                file_keys(
+                    trees[index],
+                    index,
+                    index_keys,
+                    record,
+                    identifier,
+                    self._identifier_of,
+                )
             if callback is not None and callback(position, instance) is False:
                 break
         for index, tree in trees.items():
@@ -560,8 +590,18 @@ class IndexManager:
                 trees[index] = tree
         return trees
 
+    def _identifier_type(self, bucket):
+        """The type of the identifiers of the table, learnt from a record of
+        ``bucket`` the first time."""
+        known = self.__dict__.get("_known_identifier_type")
+        if known is None:
+            known = self.__dict__["_known_identifier_type"] = type(
+                self._identifier_of(next(iter(bucket.values())))
+            )
+        return known
+
     def _identifier_of(self, record):
-        return self.model.primary_attribute().read_raw(self.model.from_record(record))
+        return self.model.from_record(record).raw_identifier
 
     def _filed_then_others(self, items, primary_tree, skip_key):
         seen = set()
@@ -712,6 +752,8 @@ class MultipleDatabaseIndexManager(IndexManager):
     # Reading: the model's table, then the fallback one.
 
     def get_item(self, key: Any, silent_errors: bool = False) -> Any:
+        if self.model.database_name is None:  # Model.read's hot path: no detour
+            return IndexManager.get_item(self, key, silent_errors)
         fallback = self.fallback()
         if fallback is None:
             return super().get_item(key, silent_errors)

@@ -64,8 +64,10 @@ def check_keys(tree, index, keys, record):
             )
 
 
-def file_keys(tree, index, keys, record, identifier):
-    """File ``record``, whose primary key is ``identifier``, under ``keys``."""
+def file_keys(tree, index, keys, record, identifier, identify):
+    """File ``record``, whose primary key is ``identifier``, under ``keys``.
+    ``identify`` gives the primary key of a record already filed (see
+    :func:`rekey`)."""
     for key in keys:
         if index.unique:
             tree[key] = record
@@ -73,12 +75,14 @@ def file_keys(tree, index, keys, record, identifier):
         bucket = tree_entry(tree, key)
         if bucket is MISSING:
             bucket = tree[key] = OOBTree()
+        else:
+            rekey(bucket, identifier, identify)
         bucket[identifier] = record
 
 
-def unfile_keys(tree, index, keys, record, identifier):
+def unfile_keys(tree, index, keys, record, identifier, identify):
     """Remove ``record`` from under ``keys``; keys that do not hold it are
-    left alone."""
+    left alone. ``identify`` is as for :func:`file_keys`."""
     for key in keys:
         entry = tree_entry(tree, key)
         if index.unique:
@@ -87,9 +91,29 @@ def unfile_keys(tree, index, keys, record, identifier):
             continue
         if entry is MISSING:
             continue
+        rekey(entry, identifier, identify)
         entry.pop(identifier, None)
         if not entry:
             del tree[key]
+
+
+def rekey(bucket, identifier, identify):
+    """File the records of the multiple index ``bucket`` by their primary
+    key, ``identify(record)``, if it files them by another kind of key than
+    ``identifier``: sheraf 0.6 filed them by the integer of their UUID,
+    which one BTree cannot hold beside strings.
+
+    >>> bucket = OOBTree({6: {"id": 6}})
+    >>> rekey(bucket, "00000000-0000-0000-0000-000000000007", lambda r: f"#{r['id']}")
+    >>> list(bucket)
+    ['#6']
+    """
+    if not bucket or type(bucket.minKey()) is type(identifier):
+        return
+    records = list(bucket.values())
+    bucket.clear()
+    for record in records:
+        bucket[identify(record)] = record
 
 
 def descending_items(tree):
