@@ -40,7 +40,26 @@ class ContextTransactionManager(transaction.TransactionManager):
     only read, or wrote nothing) does nothing, instead of beginning an
     empty transaction to end it at once, which costs more than opening the
     connection did.
+
+    It also holds :attr:`tables`, where the index managers keep what they
+    found in the connection (the roots of tables), so that reading an
+    instance does not look for its table again: the connection sees other
+    transactions' commits only when a transaction begins or ends, and then
+    :attr:`tables` is emptied.
     """
+
+    def __init__(self):
+        super().__init__()
+        #: What the index managers found, by their own keys.
+        self.tables = {}
+
+    def begin(self):
+        self.tables.clear()
+        return super().begin()
+
+    def free(self, txn):
+        self.tables.clear()
+        super().free(txn)
 
     def commit(self):
         if self._txn is not None:
@@ -214,7 +233,7 @@ class ConnectionContext:
             )
 
         pool = database.pool
-        if not any(c.database is database for c in stack):
+        if not (stack and any(c.database is database for c in stack)):
             self._ticket = pool.enter()
         manager = ContextTransactionManager()
         try:

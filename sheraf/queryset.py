@@ -203,9 +203,17 @@ class QuerySet:
     # Reading.
 
     def __iter__(self):
-        # Itself, not the iterator it evaluates to: list() asks the
-        # iterable for its len() after iter(), and counting copies the query.
-        return self
+        if self._iterable is not None:
+            # Itself: list() asks for len() after iter(), and counting
+            # copies the iterable, which must not be read before.
+            return self
+        # Over a table: the iterator the query evaluates to, which next()
+        # on the QuerySet also advances. A loop then runs at the speed of
+        # that iterator (C, over a whole table), without a call of
+        # __next__ per instance.
+        if self._iterator is None:
+            self._iterator = self._evaluate()
+        return self._iterator
 
     def __next__(self):
         if self._iterator is None:

@@ -11,9 +11,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from examples.saloon.launch import Saloon
-from examples.saloon.launch import exchange
+from sheraf.servers import AppServer
+from sheraf.servers import exchange
 from sheraf.servers import start_zeo_server
+
+#: The example application, as gunicorn imports it (these helpers do not).
+SALOON = "examples.saloon.app:application"
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
@@ -26,7 +30,11 @@ def saloon_factory(tmp_path, monkeypatch):
         monkeypatch.setenv("SALOON_DEBUG", "1")
         for name, value in (environment or {}).items():
             monkeypatch.setenv(name, value)
-        saloon = Saloon(str(tmp_path), **settings)
+        if "SALOON_ZEO_OPTIONS" in os.environ:
+            settings["zeo_options"] = os.environ["SALOON_ZEO_OPTIONS"]
+        saloon = AppServer(
+            SALOON, str(tmp_path), "SALOON_DATABASE", cwd=PROJECT, **settings
+        )
         started.append(saloon)
         return saloon
 

@@ -1,5 +1,7 @@
 """The persistent structures of sheraf.types."""
 
+import sys
+
 import pytest
 import ZODB.broken
 from ZODB.POSException import ConflictError
@@ -153,3 +155,26 @@ def test_concurrent_writes_of_different_large_dict_keys_merge(nestable):
         is None
     )
     assert _stored(nestable, lambda d: dict(d.items())) == {"a": 1, "b": 2, "c": 3}
+
+
+class Saddle(sheraf.types.SmallDict):
+    """A subclass, with attributes of its own."""
+
+
+def test_a_small_dict_holds_its_values_alone_and_stores_them_as_before(db):
+    with sheraf.connection(commit=True) as connection:
+        root = connection.root()
+        record = root["small"] = sheraf.types.SmallDict({"name": "George"})
+        root["mixed"] = sheraf.types.SmallDict({"name": "Peter", 7: "seven"})
+        saddle = root["saddle"] = Saddle({"color": "brown"})
+        saddle.maker = "Smith"
+        assert not hasattr(record, "__dict__")
+        assert record.__getstate__() == {"data": {"name": "George"}}
+    with sheraf.connection() as connection:
+        connection.cacheMinimize()  # everything loads again
+        root = connection.root()
+        (key,) = root["small"]
+        assert key == "name" and key is sys.intern(key)  # shared, as loaded
+        assert dict(root["mixed"]) == {"name": "Peter", 7: "seven"}
+        saddle = root["saddle"]
+        assert (dict(saddle), saddle.maker) == ({"color": "brown"}, "Smith")

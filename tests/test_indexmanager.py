@@ -1,6 +1,8 @@
 """The index managers, on their own: the store of a model's table, on a
 real FileStorage and in memory."""
 
+import threading
+
 import pytest
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
@@ -231,3 +233,28 @@ def test_descending_items_of_btrees_of_any_size():
         for tree_class in (OOBTree, LOBTree):
             tree = tree_class({i: str(i) for i in range(size)})
             assert list(descending_items(tree)) == list(tree.items())[::-1]
+
+
+def test_a_table_is_found_again_after_a_transaction_boundary(database):
+    """Reading keeps the table's root for the transaction: another
+    connection that replaces the table is seen once a transaction begins,
+    and deleting it in this transaction is seen at once."""
+    with sheraf.connection(commit=True):
+        first = Cowboy.create(name="George", email="george@saloon")
+    with sheraf.connection() as connection:
+        assert Cowboy.read(first.id).name == "George"  # the root is kept now
+
+        def replace_the_table():
+            with sheraf.connection(commit=True):
+                Cowboy.indexes["id"].delete_root()
+                Cowboy.create(name="Peter", email="peter@saloon")
+
+        thread = threading.Thread(target=replace_the_table)
+        thread.start()
+        thread.join(10)
+        assert Cowboy.read(first.id).name == "George"  # this transaction's view
+        connection.transaction_manager.begin()
+        assert [c.name for c in Cowboy.all()] == ["Peter"]
+        assert not Cowboy.exists(first.id)
+        Cowboy.indexes["id"].delete_root()
+        assert Cowboy.count() == 0 and list(Cowboy.all()) == []

@@ -14,32 +14,32 @@ every practice was counted, and stops everything.
 """
 
 import argparse
-import http.client
-import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-import gunicorn
-
-from sheraf.servers import free_port
-from sheraf.servers import start_zeo_server
-from sheraf.servers import stop_zeo_server
+from sheraf.servers import AppServer
+from sheraf.servers import drive
+from sheraf.servers import exchange  # noqa: F401 (the saloon's tests use it)
+from sheraf.servers import request
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class Saloon:
-    """A running ZEO server and gunicorn, stopped by :meth:`stop`. With
-    ``database_uri`` (RelStorage's ``postgres://...`` for instance), gunicorn
-    alone, on that database. ``app`` is the WSGI application gunicorn serves
-    (the bench serves the saloon with endpoints of its own beside it)."""
+#: The saloon's WSGI application, as gunicorn imports it.
+APPLICATION = "examples.saloon.app:application"
+
+
+class Saloon(AppServer):
+    """A running ZEO server and gunicorn serving the saloon, stopped by
+    :meth:`stop`. With ``database_uri`` (RelStorage's ``postgres://...`` for
+    instance), gunicorn alone, on that database. ``app`` is the WSGI
+    application gunicorn serves (the bench serves the saloon with endpoints
+    of its own beside it)."""
 
     def __init__(
         self,
@@ -50,152 +50,23 @@ class Saloon:
         preload=False,
         log_path=None,
         database_uri=None,
-        app="examples.saloon.app:application",
+        app=APPLICATION,
     ):
-        self.data_dir = data_dir
-        self.zeo, self.zeo_port = (
-            start_zeo_server(data_dir) if database_uri is None else (None, None)
+        super().__init__(
+            app,
+            data_dir,
+            "SALOON_DATABASE",
+            port=port,
+            workers=workers,
+            worker_class=worker_class,
+            preload=preload,
+            log_path=log_path,
+            database_uri=database_uri,
+            # How long a request waits for the ZEO server to come back, or
+            # to answer.
+            zeo_options=os.environ.get("SALOON_ZEO_OPTIONS", "wait_timeout=5"),
+            cwd=PROJECT,
         )
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path or os.path.join(data_dir, "gunicorn.log")
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "python:sheraf.green.gunicorn",
-            "--worker-class",
-            worker_class,
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--worker-connections",
-            "1000",
-            "--graceful-timeout",
-            "10",
-            "--log-level",
-            "info",
-        ]
-        command += ["--preload"] if preload else []
-        if int(gunicorn.__version__.split(".")[0]) >= 27:
-            command += [
-                "--no-control-socket"
-            ]  # one shared path for all instances otherwise
-        command += [app]
-        # How long a request waits for the ZEO server to come back, or to answer.
-        zeo_options = os.environ.get("SALOON_ZEO_OPTIONS", "wait_timeout=5")
-        environment = dict(
-            os.environ, SALOON_DATABASE=f"zeo://127.0.0.1:{self.zeo_port}?{zeo_options}"
-        )
-        if database_uri is not None:
-            environment["SALOON_DATABASE"] = database_uri
-        try:
-            with open(self.log_path, "ab") as log:
-                self.gunicorn = subprocess.Popen(
-                    command,
-                    cwd=PROJECT,
-                    env=environment,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            self._wait_until_serving(timeout=60)
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_until_serving(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.gunicorn.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited ({self.gunicorn.returncode}):\n{self.log()[-3000:]}"
-                )
-            try:
-                if request(self.url, "GET", "/health", timeout=1)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(
-            f"gunicorn did not serve within {timeout} s:\n{self.log()[-3000:]}"
-        )
-
-    def log(self):
-        with open(self.log_path, errors="replace") as log:
-            return log.read()
-
-    def stop(self, timeout=30):
-        """SIGTERM to gunicorn, SIGKILL after ``timeout``; then the ZEO
-        server. Return gunicorn's exit code."""
-        code = None
-        gunicorn = getattr(self, "gunicorn", None)
-        if gunicorn is not None and gunicorn.poll() is None:
-            if (
-                self.zeo is not None and self.zeo.poll() is None
-            ):  # a test may have killed it
-                os.kill(self.zeo.pid, signal.SIGCONT)
-            gunicorn.terminate()
-            try:
-                code = gunicorn.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(gunicorn.pid, signal.SIGKILL)
-                code = gunicorn.wait()
-        if self.zeo is not None:
-            stop_zeo_server(self.zeo)
-        return code
-
-
-def exchange(connection, method, path, body=None):
-    """Send one request on an :class:`http.client.HTTPConnection`: the
-    response, and its body decoded (JSON, or text)."""
-    payload = None if body is None else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"} if payload is not None else {}
-    connection.request(method, path, body=payload, headers=headers)
-    response = connection.getresponse()
-    data = response.read()
-    if response.getheader("Content-Type", "").startswith("application/json"):
-        return response, json.loads(data)
-    return response, data.decode("utf-8", "replace")
-
-
-def request(url, method, path, body=None, timeout=30, connection=None):
-    """``(status, decoded JSON or text)`` of one request, on a new connection
-    unless one is given."""
-    conn = connection or http.client.HTTPConnection(
-        url.split("//", 1)[1], timeout=timeout
-    )
-    try:
-        response, data = exchange(conn, method, path, body)
-        return response.status, data
-    finally:
-        if connection is None:
-            conn.close()
-
-
-def drive(url, method, path, total, concurrency, timeout=60):
-    """Send ``total`` requests, ``concurrency`` at a time over keep-alive
-    connections; return their statuses and the seconds it took."""
-    local = threading.local()
-    host_port = url.split("//", 1)[1]
-
-    def one(_):
-        if not hasattr(local, "connection"):
-            local.connection = http.client.HTTPConnection(host_port, timeout=timeout)
-        try:
-            return request(url, method, path, connection=local.connection)[0]
-        except (OSError, http.client.HTTPException):
-            local.connection.close()
-            del local.connection
-            return None
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        statuses = list(pool.map(one, range(total)))
-    return statuses, time.perf_counter() - started
 
 
 def smoke(saloon, requests, concurrency):

@@ -97,7 +97,8 @@ class Attribute:
         self.name = None
         self.attribute_name = None
         cls = type(self)
-        self._stored_as_read = cls.deserialize is Attribute.deserialize
+        #: Whether values read as they are stored (no :meth:`deserialize`).
+        self.reads_as_stored = cls.deserialize is Attribute.deserialize
         self.indexes = {}
         self.cb_creation = []
         self.cb_edition = []
@@ -146,7 +147,7 @@ class Attribute:
                 mapping = mapping.data
             value = mapping.get(key, MISSING)
             if value is not MISSING:
-                if not self._stored_as_read:
+                if not self.reads_as_stored:
                     value = self.deserialize(value)
                 if self.read_memoization:
                     memo[self.name] = value

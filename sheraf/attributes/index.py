@@ -190,6 +190,8 @@ class Index:
 
     def _ungrouped_attributes(self):
         """The attributes whose keys no grouped function computes."""
+        if not self._grouped_funcs:
+            return self.attributes
         grouped = [attribute for group, _ in self._grouped_funcs for attribute in group]
         return [attribute for attribute in self.attributes if attribute not in grouped]
 

@@ -62,7 +62,7 @@ class ConnectionMiddleware:
                 with attempt:
                     body.seek(0)
                     status, headers, chunks = self._run(
-                        dict(environ, **{"wsgi.input": body}), attempt
+                        database, dict(environ, **{"wsgi.input": body}), attempt
                     )
             start_response(status, headers)
             return chunks
@@ -77,7 +77,7 @@ class ConnectionMiddleware:
         finally:
             body.close()
 
-    def _run(self, environ, attempt):
+    def _run(self, database, environ, attempt):
         """Run the application in a connection context; its status, headers
         and body, once committed (or aborted, for a 5xx)."""
         response = []
@@ -89,7 +89,7 @@ class ConnectionMiddleware:
             return response_body.append
 
         response_body = []
-        context = sheraf.connection(self.database_name)
+        context = database.connection()
         with context:
             result = self.app(environ, start_response)
             try:

@@ -133,18 +133,28 @@ class BaseModel(metaclass=BaseModelMetaclass):
         :class:`ValueError`, an unknown attribute :class:`TypeError`.
         """
         instance = cls.from_record((default or cls.default_mapping)())
-        with _undone_on_error(instance, cls._writes_elsewhere(kwargs)):
-            raw_values = instance._serialize_all(kwargs)
-            after_model = call_callbacks(cls.cb_creation, instance)
-            later = {
-                name: raw_values.pop(name)
-                for name in list(raw_values)
-                if cls.attributes[name].written_after_creation
-            }
-            instance.initialize(raw_values)
-            instance._write_new_values(later)
+        if cls._writes_elsewhere(kwargs):
+            with _undone_on_error(instance, True):
+                after_model = instance._fill(kwargs)
+        else:
+            after_model = instance._fill(kwargs)
         finish_callbacks(after_model)
         return instance
+
+    def _fill(self, values):
+        """Write the ``values`` of a new instance, and its defaults; the
+        creation callbacks of the model that are left to finish."""
+        attributes = self.attributes
+        raw_values = self._serialize_all(values)
+        after_model = call_callbacks(self.cb_creation, self)
+        later = {
+            name: raw_values.pop(name)
+            for name in list(raw_values)
+            if attributes[name].written_after_creation
+        }
+        self.initialize(raw_values)
+        self._write_new_values(later)
+        return after_model
 
     @classmethod
     def _writes_elsewhere(cls, names):
@@ -194,7 +204,9 @@ class BaseModel(metaclass=BaseModelMetaclass):
                 afters += call_callbacks(attribute.cb_creation, self, new=new)
             attribute.write_raw(self, raw)
             if attribute.write_memoization:
-                self.__dict__[name] = attribute.deserialize(raw)
+                self.__dict__[name] = (
+                    raw if attribute.reads_as_stored else attribute.deserialize(raw)
+                )
         finish_callbacks(afters)
 
     def delete(self) -> None:

@@ -134,11 +134,13 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         True
         """
         instance = cls.__new__(cls)
-        memo = instance.__dict__
-        memo["mapping"] = record
-        if cls._identifier_memo is not None:
-            name, deserialize = cls._identifier_memo
-            memo[name] = deserialize(raw_identifier)
+        instance.mapping = record
+        identifier_memo = cls._identifier_memo
+        if identifier_memo is not None:
+            name, deserialize = identifier_memo
+            instance.__dict__[name] = (
+                raw_identifier if deserialize is None else deserialize(raw_identifier)
+            )
         return instance
 
     @classmethod

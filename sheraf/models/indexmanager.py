@@ -711,18 +711,35 @@ class MultipleDatabaseIndexManager(IndexManager):
         return _database_root(self.model)
 
     def root(self, create: bool = False) -> SmallDict | None:
-        # A model with no table has the table None, as in sheraf 0.6.
-        table_name = self.model.table
-        database_root = _database_root(self.model)  # the hot path: no detour
-        root = database_root.data.get(table_name)
+        # The hot path of every read: the table's root, once found in a
+        # transaction, is kept in the connection's transaction manager
+        # (see sheraf.connections.ContextTransactionManager). A model with
+        # no table has the table None, as in sheraf 0.6.
+        model = self.model
+        context = contexts.current_context(model.__name__)
+        tables = context.connection.transaction_manager.tables
+        key = (model.database_name, model.table)
+        root = tables.get(key)
+        if root is not None and context.database.forked_from is None:
+            return root
+        database_root = _database_root(model)
+        root = database_root.data.get(model.table)
         if root is None and create:
-            root = database_root[table_name] = self.new_root()
+            root = database_root[model.table] = self.new_root()
+        if root is not None and root._p_serial != z64:
+            # Stored before this transaction: it stays the table's root
+            # until a transaction begins or ends, or delete_root.
+            tables[key] = root
         return root
 
     def delete_root(self) -> None:
+        model = self.model
+        _current_context(model).connection.transaction_manager.tables.pop(
+            (model.database_name, model.table), None
+        )
         database_root = self.database_root()
-        if self.model.table in database_root:
-            del database_root[self.model.table]
+        if model.table in database_root:
+            del database_root[model.table]
 
     def fallback(self) -> IndexManager | None:
         """This index over the table of the database of the current

@@ -7,6 +7,7 @@ identifier. These functions are the only code that knows this layout; the
 """
 
 from BTrees.Length import Length
+from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
 
 from sheraf.constants import MISSING
@@ -47,7 +48,9 @@ def check_keys(tree, index, keys, record):
     a key a unique index holds for another record."""
     for key in keys:
         try:
-            type(tree)()[key] = record
+            if not _surely_holds(tree, key):
+                type(tree)()[key] = record  # raises for a key it cannot hold
+            # Raises too, for a key its keys cannot be compared with.
             found = tree.get(key, MISSING)
         except TypeError as exc:
             raise TypeError(
@@ -62,6 +65,15 @@ def check_keys(tree, index, keys, record):
             raise UniqueIndexException(
                 f"The key {key!r} is already present in the index {index.key!r}"
             )
+
+
+def _surely_holds(tree, key):
+    """Whether ``tree`` can hold ``key``, known without trying: strings and
+    integers in an object-keyed BTree, 64-bit integers in an integer one."""
+    kind = type(key)
+    if isinstance(tree, OOBTree):
+        return kind is str or kind is int
+    return kind is int and isinstance(tree, LOBTree) and -(2**63) <= key < 2**63
 
 
 def file_keys(tree, index, keys, record, identifier, identify):

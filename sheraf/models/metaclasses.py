@@ -47,7 +47,7 @@ class BaseIndexedModelMetaclass(BaseModelMetaclass):
         # the class's descriptors for the hot path.
         primary = klass._primary_attribute
         klass._identifier_memo = (
-            (primary.name, primary.deserialize)
+            (primary.name, None if primary.reads_as_stored else primary.deserialize)
             if primary is not None and primary.write_memoization
             else None
         )

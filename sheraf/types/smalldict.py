@@ -2,6 +2,7 @@
 writes of different keys and refuses to merge writes of the same key."""
 
 from collections.abc import MutableMapping
+from sys import intern
 
 import persistent
 
@@ -21,6 +22,36 @@ class SmallDict(persistent.Persistent, MutableMapping):
     >>> sorted(d.items())
     [('a', 1), ('b', 2)]
     """
+
+    # Models keep each instance in a SmallDict: a table held in a cache costs
+    # what raw persistent objects cost when the values live in ``data``
+    # alone, with no instance dictionary beside it, and their keys (the
+    # attribute names) are interned on load, as persistent does for the
+    # attributes of other objects. The state stored is ``{"data": {...}}``,
+    # as before and as in sheraf 0.6.
+    __slots__ = ("data", "__weakref__")
+
+    def __getstate__(self):
+        state = {"data": self.data}
+        attributes = getattr(self, "__dict__", None)  # those of a subclass
+        if attributes:
+            state.update(
+                (name, value)
+                for name, value in attributes.items()
+                if not name.startswith("_v_")
+            )
+        return state
+
+    def __setstate__(self, state):
+        data = state["data"]
+        try:
+            self.data = dict(zip(map(intern, data), data.values(), strict=True))
+        except TypeError:  # keys that are not all strings
+            self.data = data
+        if len(state) > 1:
+            self.__dict__.update(
+                (name, value) for name, value in state.items() if name != "data"
+            )
 
     def __init__(self, data=None, **kwargs):
         self.data = {}
