@@ -37,6 +37,10 @@ from sheraf.health.progress import progress_on
 EXIT_UNHEALTHY = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: How many objects the command's connection keeps in its cache, unless the
+#: URI says (``cache_size=``): enough for the index buckets a batch goes
+#: through, and a bound on the command's memory.
+CACHE_SIZE = 50_000
 
 
 class BadInput(click.ClickException):
@@ -93,8 +97,9 @@ def _database(uri):
     opened_at_import = dict(sheraf.Database.all()).get(name)
     if opened_at_import is not None:
         opened_at_import.close()
+    db_args = {} if "cache_size" in settings else {"cache_size": CACHE_SIZE}
     try:
-        database = sheraf.Database(uri)
+        database = sheraf.Database(uri, db_args=db_args)
     except DatabaseUnavailableException as exc:
         raise BadInput(str(exc).splitlines()[0]) from None
     try:

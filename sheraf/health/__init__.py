@@ -24,6 +24,8 @@ and ``sheraf URI fix`` do the same from the command line.
 """
 
 import contextlib
+from collections.abc import Iterable
+from typing import Any
 
 import rich.console
 
@@ -73,13 +75,13 @@ def _chosen(model_checks, instance_checks, attribute_checks, other_checks):
 
 
 def check_health(
-    *args,
-    model_checks=None,
-    instance_checks=None,
-    attribute_checks=None,
-    other_checks=None,
-    console=None,
-):
+    *args: Any,
+    model_checks: Iterable[str] | None = None,
+    instance_checks: Iterable[str] | None = None,
+    attribute_checks: Iterable[str] | None = None,
+    other_checks: Iterable[str] | None = None,
+    console: rich.console.Console | None = None,
+) -> dict[str, Any]:
     """Run the health checks on the models that ``args`` name (modules,
     dotted paths or model classes, see :func:`discover_models`), in the
     current connection.
@@ -154,7 +156,7 @@ def _check_instances(model, path, instance_checks, attribute_checks, report, pro
     task.finish()
 
 
-def is_healthy(report):
+def is_healthy(report: dict[str, Any]) -> bool:
     """Whether a report of :func:`check_health` found nothing wrong."""
 
     def healthy(result):
@@ -168,13 +170,13 @@ def is_healthy(report):
 
 
 def print_health(
-    *args,
-    model_checks=None,
-    instance_checks=None,
-    attribute_checks=None,
-    other_checks=None,
-    console=None,
-):
+    *args: Any,
+    model_checks: Iterable[str] | None = None,
+    instance_checks: Iterable[str] | None = None,
+    attribute_checks: Iterable[str] | None = None,
+    other_checks: Iterable[str] | None = None,
+    console: rich.console.Console | None = None,
+) -> dict[str, Any]:
     """Run :func:`check_health` and print its report as tables, with the
     meaning of each check, on ``console`` (the standard output by default).
     Progress goes to the standard error.
@@ -201,7 +203,9 @@ def print_health(
     return report
 
 
-def fix_health(*args, batches=None):
+def fix_health(
+    *args: Any, batches: Batches | None = None
+) -> dict[str, dict[str, dict[str, int]]]:
     """Repair what :func:`check_health` finds in the indexes of the models
     that ``args`` name: file instances again under the keys they miss, drop
     orphan and stale entries, build missing indexes. Safe to run twice, and

@@ -6,6 +6,7 @@ which writes a scratch counter and removes it.
 """
 
 import threading
+from typing import Any
 
 from ZODB.POSException import ConflictError
 
@@ -34,7 +35,7 @@ def is_wrong(table, entry):
     return entry.key not in entry.instance.index_keys(entry.index_name)
 
 
-def check_attributes_index(model_instance):
+def check_attributes_index(model_instance: Any) -> dict[str, bool]:
     """Every instance is filed in each index under all the keys its current
     values give. A *KO* instance is missing from an index: one added to the
     model and never built, or an entry lost; ``sheraf URI fix`` (or
@@ -49,7 +50,7 @@ def check_attributes_index(model_instance):
     }
 
 
-def check_model_index(model):
+def check_model_index(model: type) -> dict[str, dict[str, int]]:
     """Every key of each index files live instances, that still have that
     key. A *KO* key files an orphan (the record of an instance that is no
     longer in the table) or a stale entry (an instance whose values changed
@@ -70,7 +71,7 @@ def check_model_index(model):
     return result
 
 
-def check_conflict_resolution():
+def check_conflict_resolution() -> bool:
     """The storage server merges concurrent changes to a sheraf counter. A
     *KO* means the server cannot import sheraf (a ZEO server started from an
     environment without it): every concurrent increment of a

@@ -37,9 +37,23 @@ class Table:
     def __init__(self, model):
         self.model = model
         self.primary_key = model.primary_key()
+        self._trees = {}
 
     def _index(self, index_name):
         return self.model.indexes[index_name or self.primary_key]
+
+    def _tree(self, index_name):
+        """The BTree of an index (the primary one with ``None``), ``None``
+        if the table does not have it; kept for the time of this object, a
+        batch or a check, in one transaction."""
+        index_name = index_name or self.primary_key
+        tree = self._trees.get(index_name)
+        if tree is None:
+            index = self._index(index_name)
+            if not index.table_initialized():
+                return None
+            tree = self._trees[index_name] = index.table()
+        return tree
 
     def index_names(self, names=()):
         """The names of the model's indexes other than the primary one, all
@@ -57,7 +71,7 @@ class Table:
     def build(self, index_name):
         """Give the table the index ``index_name`` if it has none yet."""
         index = self._index(index_name)
-        if not index.table_initialized():
+        if self._tree(index_name) is None:
             index.rebuild([index.details], reset=False, start=0, end=0)
 
     def count(self):
@@ -67,10 +81,9 @@ class Table:
         """At most ``limit`` (all with ``None``) keys of an index (the
         primary one with ``None``), those after ``after`` (from the first
         with :attr:`FIRST`)."""
-        index = self._index(index_name)
-        if not index.table_initialized():
+        tree = self._tree(index_name)
+        if tree is None:
             return []
-        tree = index.table()
         keys = tree.keys() if after is _FIRST else tree.keys(min=after, excludemin=True)
         return list(itertools.islice(keys, limit))
 
@@ -81,9 +94,10 @@ class Table:
     def entries(self, index_name, key):
         """The entries filed under ``key`` in the index ``index_name``."""
         index = self._index(index_name)
-        if not index.has_item(key):
+        tree = self._tree(index_name)
+        found = None if tree is None else tree.get(key)
+        if found is None:
             return []
-        found = index.table()[key]
         return [
             Entry(index_name, key, record, self.model.from_entry(identifier, record))
             for identifier, record in index.entries_under(key, found)
@@ -91,23 +105,18 @@ class Table:
 
     def is_live(self, instance):
         """Whether the primary index files ``instance``'s record."""
-        primary = self._index(self.primary_key)
         try:
             identifiers = instance.index_keys(self.primary_key)
         except Exception:  # the record of a deleted instance, for one
             return False
-        return any(
-            primary.get_item(i, silent_errors=True) is instance.mapping
-            for i in identifiers
-        )
+        primary = self._tree(None)
+        return any(primary.get(i) is instance.mapping for i in identifiers)
 
     def holds(self, index_name, key, instance):
         """Whether ``instance`` is filed under ``key`` in ``index_name``."""
-        index = self._index(index_name)
-        if not index.has_item(key):
-            return False
-        found = index.table()[key]
-        if index.unique:
+        tree = self._tree(index_name)
+        found = None if tree is None else tree.get(key)
+        if found is None or self._index(index_name).unique:
             return found is instance.mapping
         return found.get(instance.raw_identifier) is instance.mapping
 

@@ -25,6 +25,8 @@ table.
 import multiprocessing
 import signal
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 from sheraf.databases import Database
 from sheraf.health.checks import is_wrong
@@ -56,11 +58,11 @@ class Batches:
 
     def __init__(
         self,
-        batch_size=DEFAULT_BATCH_SIZE,
-        commit=True,
-        fork=False,
-        progress=None,
-        interrupted=lambda: False,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        commit: bool = True,
+        fork: bool = False,
+        progress: Any = None,
+        interrupted: Callable[[], bool] = lambda: False,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be 1 or more, not {batch_size!r}.")
@@ -145,7 +147,14 @@ class Batches:
         return result
 
 
-def rebuild(model, *index_names, reset=True, start=None, end=None, batches=None):
+def rebuild(
+    model: type,
+    *index_names: str,
+    reset: bool = True,
+    start: int | None = None,
+    end: int | None = None,
+    batches: "Batches | None" = None,
+) -> dict[str, dict[str, int]]:
     """Bring the indexes ``index_names`` of ``model`` (all but the primary
     one by default) up to date with its instances: with ``reset``, drop
     every orphan or stale entry; then file each instance (those of

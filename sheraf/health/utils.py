@@ -2,6 +2,7 @@
 
 import importlib
 import pkgutil
+from typing import Any
 
 from sheraf.models.indexation import IndexedModelMetaclass
 
@@ -30,7 +31,7 @@ def import_submodules(*args):
     return modules
 
 
-def discover_models(*args):
+def discover_models(*args: Any) -> set[tuple[str, type]]:
     """The indexed models that ``args`` name: modules or packages (their
     models, and those of their submodules), dotted paths of model classes
     (``"saloon.models.Cowboy"``), or model classes.
