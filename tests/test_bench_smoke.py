@@ -100,3 +100,11 @@ def test_bench_profile_shows_hot_spots():
 def test_bench_queries_runs():
     text = run_module("bench.bench_queries", "--size", "300", "--rounds", "1")
     assert "| filter, ~1% of the table |" in text
+
+
+def test_bench_zeo_sync_compares_the_three_contexts():
+    text = run_module("bench.zeo_sync", "--rounds", "1", "--count", "20")
+    for name in ("raw ZODB", "server_sync=false", "server_sync, the default"):
+        assert re.search(
+            rf"\| [^|]*{re.escape(name)}[^|]* \| \d+\.\d \| \d\.\d\dx \|", text
+        )
