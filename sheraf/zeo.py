@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
 import ZEO.ClientStorage
+from ZConfig.datatypes import asBoolean
 from ZEO.asyncio.client import ClientThread
 from ZEO.Exceptions import ClientDisconnected
 from zodburi.resolvers import ClientStorageURIResolver
@@ -43,15 +44,6 @@ from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
 
 DEFAULT_RESPONSE_TIMEOUT = 30.0
-
-_BOOLEANS = {
-    "true": True,
-    "1": True,
-    "yes": True,
-    "false": False,
-    "0": False,
-    "no": False,
-}
 
 
 class Disconnected(DatabaseUnavailableException, ClientDisconnected):
@@ -91,12 +83,13 @@ def zeo_storage_factory(
         ) from None
 
     if isinstance(server_sync, str):
-        if server_sync.lower() not in _BOOLEANS:
+        try:
+            server_sync = asBoolean(server_sync)
+        except ValueError:
             raise InvalidURIException(
                 f"Cannot open {uri!r}: server_sync must be true or false, "
                 f"not {server_sync!r}."
-            )
-        server_sync = _BOOLEANS[server_sync.lower()]
+            ) from None
 
     parts = urlsplit(uri)
     if parts.netloc:
