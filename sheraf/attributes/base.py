@@ -172,7 +172,7 @@ class Attribute:
     def key(self, model):
         """The key of this attribute in ``model``'s record."""
         if self._key is None:
-            return self.attribute_name
+            return self._attribute_name
         if isinstance(self._key, (list, tuple)):
             for key in self._key:
                 if key in model.mapping:

@@ -450,7 +450,7 @@ class IndexManager:
         for index, index_keys in keys.items():
             check_keys(trees[index], index, index_keys, record)
         counter = length(root, primary.key)  # counts the table as it was
-        identifier = instance.raw_identifier
+        identifier = next(iter(keys[primary]))  # the instance's raw_identifier
         for index, index_keys in keys.items():
             file_keys(
                 trees[index], index, index_keys, record, identifier, self._identifier_of
