@@ -223,7 +223,20 @@ class Attribute:
 
     def read_stored(self, model):
         """The value of this attribute for ``model`` if its record holds
-        one, else :data:`~sheraf.constants.MISSING`: no default is made."""
+        one, else :data:`~sheraf.constants.MISSING`: no default is made.
+
+        >>> class Cowboy(sheraf.Model):
+        ...     table = "read_stored_cowboys"
+        ...     name = sheraf.StringAttribute(default="John Doe")
+        ...
+        >>> with sheraf.connection():
+        ...     george = Cowboy.create()
+        ...     Cowboy.name.read_stored(george) is sheraf.constants.MISSING
+        ...     george.name = "George"
+        ...     Cowboy.name.read_stored(george)
+        True
+        'George'
+        """
         key = self._plain_key
         if key is None:
             return self.read(model) if self.is_created(model) else MISSING
