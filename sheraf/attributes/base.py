@@ -198,7 +198,9 @@ class Attribute:
 
     def read_raw(self, model):
         """The stored value, the default one stored first if needed."""
-        key = self.key(model)
+        key = self._plain_key  # key(model), when known in advance
+        if key is None:
+            key = self.key(model)
         raw = model.mapping.get(key, MISSING)
         if raw is not MISSING:
             return raw
@@ -214,7 +216,8 @@ class Attribute:
         return callable(default) or not isinstance(default, _IMMUTABLE_DEFAULTS)
 
     def write_raw(self, model, raw):
-        model.mapping[self.key(model)] = raw
+        key = self._plain_key  # key(model), when known in advance
+        model.mapping[self.key(model) if key is None else key] = raw
         return raw
 
     def read(self, model):
