@@ -14,6 +14,8 @@ the previous one, so that each can be a transaction of its own.
 import itertools
 from dataclasses import dataclass
 
+from sheraf.models.indextrees import touch
+
 _FIRST = object()
 
 
@@ -130,5 +132,11 @@ class Table:
 
     def guard(self, record):
         """Make the current transaction conflict with any other that changes
-        (or deletes) the instance of ``record`` at the same time."""
+        (or deletes) the instance of ``record`` at the same time: one that
+        commits first changed the record, read here as current; one that
+        commits after found the index out of step with the instance (the
+        entry this transaction files or drops), and reads the table's root
+        as current, which this touches (see
+        :func:`~sheraf.models.indextrees.read_as_current`)."""
         record._p_jar.readCurrent(record)
+        touch(self.model.index_manager().root())
