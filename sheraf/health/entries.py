@@ -15,6 +15,7 @@ import itertools
 from dataclasses import dataclass
 
 from sheraf.models.indextrees import touch
+from sheraf.models.indextrees import tree_entry
 
 _FIRST = object()
 
@@ -120,7 +121,12 @@ class Table:
         found = None if tree is None else tree.get(key)
         if found is None or self._index(index_name).unique:
             return found is instance.mapping
-        return found.get(instance.raw_identifier) is instance.mapping
+        identifier = instance.raw_identifier
+        if found and type(found.minKey()) is not type(identifier):
+            # Filed by sheraf 0.6 by the identifier its record keeps (the
+            # integer of a UUID), until written (see indextrees.rekey).
+            identifier = instance.mapping.get(self.primary_key)
+        return tree_entry(found, identifier, None) is instance.mapping
 
     def file(self, index_name, key, instance):
         """File ``instance`` under ``key``."""
