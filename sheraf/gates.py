@@ -3,7 +3,9 @@
 Databases use a :class:`Gate` to bound the connections open at once
 (``pool_size``), and :class:`Lanes` to let one conflicting transaction at a
 time try again on each object that conflicted, so that retries do not keep
-colliding with each other.
+colliding with each other. A ZEO client shares its round trips to the
+server among the connections that open at the same time with a
+:class:`SharedCall`.
 
 >>> gate = Gate(1)
 >>> ticket = gate.enter(timeout=1)
@@ -11,6 +13,8 @@ colliding with each other.
 """
 
 import threading
+import time
+from collections.abc import Callable
 from collections.abc import Hashable
 
 
@@ -143,3 +147,94 @@ class Lanes:
                 del self._lanes[key]
                 if not self._lanes:
                     self._emptied.notify_all()
+
+
+class SharedCall:
+    """Calls of ``function`` (which takes no argument) that callers waiting
+    at the same time share.
+
+    A caller gets a call that *started after it asked*: if one is running,
+    it waits for that one to end, then for the next one, which it shares
+    with every caller that asked in the meantime. So what ``function`` does
+    (a round trip to a server, for instance) is as fresh for each caller as
+    its own call would be, and under load one call serves many callers.
+
+    A caller waits ``timeout`` seconds at most (``None``: no bound) for
+    calls that others run; the call it runs itself is bounded by
+    ``function``. When a shared call raises an :class:`Exception`, the
+    caller that ran it gets that exception, and the others it served
+    ``failure(exc)``, chained to it (a new exception: each caller gets its
+    own traceback). A call interrupted otherwise (its greenlet killed, say)
+    served nobody: another caller runs the next one.
+
+    >>> calls = []
+    >>> shared = SharedCall(lambda: calls.append("ping"), timeout=1)
+    >>> shared(), shared(), calls
+    (None, None, ['ping', 'ping'])
+    """
+
+    #: How many recent failed calls are remembered for their late waiters.
+    KEPT_FAILURES = 64
+
+    def __init__(
+        self,
+        function: Callable[[], object],
+        timeout: float | None,
+        failure: Callable[[BaseException], BaseException] = RuntimeError,
+    ) -> None:
+        self.function = function
+        self.timeout = timeout
+        self.failure = failure
+        self._lock = threading.Lock()
+        self._ended = threading.Condition(self._lock)
+        self._started = 0  # the number of the last call started
+        self._served = 0  # the number of the last call that served its callers
+        self._running = False
+        self._failures = {}  # number of a recent failed call: its exception
+
+    def __call__(self) -> None:
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        with self._lock:
+            needed = self._started + 1  # the next call to start
+            while self._served < needed:
+                if not self._running:
+                    self._run_call()  # raises what the call raised
+                    continue
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise self.failure(
+                        TimeoutError(
+                            f"the shared call did not come back within "
+                            f"{self.timeout:g} s"
+                        )
+                    )
+                self._ended.wait(remaining)
+            exc = self._failures.get(needed)
+        if exc is not None:
+            raise self.failure(exc) from exc
+
+    def _run_call(self):
+        """Run the next call, the lock released meanwhile; with it held
+        again, note how the call ended and wake the callers it served."""
+        self._running = True
+        self._started += 1
+        number = self._started
+        self._lock.release()
+        served, failure = False, None
+        try:
+            self.function()
+            served = True
+        except Exception as exc:
+            served, failure = True, exc
+            raise
+        finally:
+            self._lock.acquire()
+            self._running = False
+            if served:
+                self._served = number
+                if failure is not None:
+                    self._failures[number] = failure
+                    for old in list(self._failures):
+                        if old <= number - self.KEPT_FAILURES:
+                            del self._failures[old]
+            self._ended.notify_all()
