@@ -12,6 +12,7 @@ server among the connections that open at the same time with a
 >>> gate.leave(ticket)
 """
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -149,6 +150,14 @@ class Lanes:
                     self._emptied.notify_all()
 
 
+def _made_for():
+    """What locks made now are made for: this process, and :mod:`threading`
+    as gevent left it (its patching replaces ``threading.Lock``; see
+    :func:`sheraf.cooperation.lock_factory`, which this module cannot import:
+    the ZEO client it chooses uses this module)."""
+    return os.getpid(), threading.Lock
+
+
 class SharedCall:
     """Calls of ``function`` (which takes no argument) that callers waiting
     at the same time share.
@@ -185,6 +194,14 @@ class SharedCall:
         self.function = function
         self.timeout = timeout
         self.failure = failure
+        self._made_for = None
+        self._start_anew()
+
+    def _start_anew(self):
+        """Forget every call: at first, in a forked process (where no call
+        of the parent runs), and once gevent has patched :mod:`threading`,
+        so that waiting for a call is cooperative."""
+        self._made_for = _made_for()
         self._lock = threading.Lock()
         self._ended = threading.Condition(self._lock)
         self._started = 0  # the number of the last call started
@@ -193,6 +210,8 @@ class SharedCall:
         self._failures = {}  # number of a recent failed call: its exception
 
     def __call__(self) -> None:
+        if self._made_for != _made_for():
+            self._start_anew()
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         with self._lock:
             needed = self._started + 1  # the next call to start

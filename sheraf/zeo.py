@@ -42,7 +42,6 @@ from ZEO.asyncio.client import ClientThread
 from ZEO.Exceptions import ClientDisconnected
 from zodburi.resolvers import ClientStorageURIResolver
 
-from sheraf import cooperation
 from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
 from sheraf.gates import SharedCall
@@ -149,27 +148,16 @@ class ClientStorage(ZEO.ClientStorage.ClientStorage):
         del self._oids[:]
         super().notify_connected(conn, info)
         if self.server_sync:
-            self.sync = self._shared_sync
-
-    def _shared_sync(self):
-        """ZEO's ``sync`` with ``server_sync``, a round trip to the server,
-        shared by the callers that wait at the same time: made again in a
-        forked process, and once gevent has patched :mod:`threading`, so
-        that waiting for it is cooperative."""
-        made_for = (os.getpid(), cooperation.lock_factory())
-        shared = self._shared_round_trip
-        if shared is None or shared[0] != made_for:
-            response_timeout = getattr(self._server, "response_timeout", None)
-            shared = self._shared_round_trip = (
-                made_for,
-                SharedCall(
+            if self._shared_round_trip is None:
+                response_timeout = getattr(self._server, "response_timeout", None)
+                self._shared_round_trip = SharedCall(
                     lambda: self.ping(),
                     # the round trip on its way, then the next one
-                    timeout=None if not response_timeout else 2 * response_timeout,
+                    timeout=2 * response_timeout if response_timeout else None,
                     failure=_shared_round_trip_failed,
-                ),
-            )
-        shared[1]()
+                )
+            # ZEO's sync with server_sync: its round trip, shared.
+            self.sync = self._shared_round_trip
 
     def sortKey(self):
         try:

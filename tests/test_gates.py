@@ -271,3 +271,29 @@ print(len(calls), len(ticks), all(c.successful() for c in callers))
     assert result.returncode == 0, result.stderr
     # The first caller's call, then one shared by the three others.
     assert result.stdout.split() == ["2", "10", "True"]
+
+
+def test_a_forked_process_does_not_wait_for_a_shared_call_of_its_parent():
+    script = """
+import os, threading, time
+from sheraf.gates import SharedCall
+parent, go = os.getpid(), threading.Event()
+def function():
+    if os.getpid() == parent:
+        go.wait(5)
+shared = SharedCall(function, timeout=3)
+threading.Thread(target=shared).start()
+time.sleep(0.2)  # the parent's call runs, and never ends in the child
+pid = os.fork()
+if pid == 0:
+    started = time.monotonic()
+    shared()
+    os._exit(0 if time.monotonic() - started < 1 else 1)
+go.set()
+print(os.waitpid(pid, 0)[1])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0"]
