@@ -173,8 +173,11 @@ class SharedCall:
     ``function``. When a shared call raises an :class:`Exception`, the
     caller that ran it gets that exception, and the others it served
     ``failure(exc)``, chained to it (a new exception: each caller gets its
-    own traceback). A call interrupted otherwise (its greenlet killed, say)
-    served nobody: another caller runs the next one.
+    own traceback). A caller that asked while a call was on its way fails
+    the same way if that call fails, instead of waiting for another one
+    (the server it reaches could not be reached, say): its wait stays within
+    what one call takes. A call interrupted otherwise (its greenlet killed,
+    say) served nobody: another caller runs the next one.
 
     >>> calls = []
     >>> shared = SharedCall(lambda: calls.append("ping"), timeout=1)
@@ -215,7 +218,13 @@ class SharedCall:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         with self._lock:
             needed = self._started + 1  # the next call to start
+            on_its_way = self._started if self._running else None
             while self._served < needed:
+                if on_its_way is not None and self._served >= on_its_way:
+                    if on_its_way in self._failures:
+                        needed = on_its_way  # it failed: so does this caller
+                        break
+                    on_its_way = None
                 if not self._running:
                     self._run_call()  # raises what the call raised
                     continue

@@ -218,6 +218,25 @@ def test_a_failed_shared_call_fails_its_caller_with_its_exception_and_the_others
     assert len(call.starts) == 3
 
 
+def test_a_caller_that_asked_while_a_call_failed_fails_with_it_without_another_call():
+    call = SlowCall()
+
+    def failing():
+        call()
+        raise ConnectionError("server gone")
+
+    shared = SharedCall(failing, timeout=5, failure=lambda exc: LookupError(str(exc)))
+    first, first_thread = in_thread(shared)
+    assert call.running.wait(5)
+    waiter, waiter_thread = in_thread(shared)
+    time.sleep(0.1)
+    call.go.set()
+    first_thread.join(5), waiter_thread.join(5)
+    assert isinstance(first[0], ConnectionError)
+    assert isinstance(waiter[0], LookupError) and str(waiter[0]) == "server gone"
+    assert len(call.starts) == 1
+
+
 def test_a_caller_waits_for_the_shared_call_timeout_seconds_at_most():
     call = SlowCall()
     shared = SharedCall(call, timeout=0.2, failure=lambda exc: LookupError(str(exc)))
