@@ -161,6 +161,9 @@ class ContextStack(list):
 
 
 _provider = GreenletProvider()
+#: The provider's ``owner`` method, looked up once: every read of a model
+#: instance calls it.
+_owner = _provider.owner
 #: The stacks that hold connection contexts, by ``id()`` of their owner.
 _stacks = {}
 
@@ -171,7 +174,7 @@ def set_context_provider(provider: ContextProvider) -> None:
     It cannot change while connections are open, since they would lose
     their owners.
     """
-    global _provider
+    global _provider, _owner
     if not isinstance(provider, ContextProvider):
         raise TypeError(
             f"set_context_provider() needs a sheraf.contexts.ContextProvider, "
@@ -183,6 +186,7 @@ def set_context_provider(provider: ContextProvider) -> None:
             "execution context(s) have connections open."
         )
     _provider = provider
+    _owner = provider.owner
 
 
 def get_context_provider() -> ContextProvider:
@@ -193,13 +197,13 @@ def get_context_provider() -> ContextProvider:
 def current_stack() -> "ContextStack | None":
     """The open connection contexts of the running execution context, or
     ``None`` without any."""
-    return _stacks.get(id(_provider.owner()))
+    return _stacks.get(id(_owner()))
 
 
 def stack_here() -> ContextStack:
     """The stack of the running execution context: its open one, or a new
     empty one, known once something is pushed on it."""
-    owner = _provider.owner()
+    owner = _owner()
     stack = _stacks.get(id(owner))
     if stack is None:
         stack = ContextStack(_provider, owner)
@@ -213,7 +217,7 @@ def current_context(needed_by: str | None = None) -> Any:
     :class:`~sheraf.exceptions.NotConnectedException` that says why there
     is none.
     """
-    stack = _stacks.get(id(_provider.owner()))
+    stack = _stacks.get(id(_owner()))
     if stack:
         return stack[-1]
     if needed_by is None:
@@ -222,7 +226,7 @@ def current_context(needed_by: str | None = None) -> Any:
 
 
 def _not_connected_message(needed_by):
-    here = _provider.describe(_provider.owner())
+    here = _provider.describe(_owner())
     message = (
         f"{needed_by} needs an open connection, and the current {here} has "
         "none. Connection contexts belong to the thread or greenlet that "

@@ -97,7 +97,10 @@ class Database:
         self.pool = ConnectionPool(
             self.db_args.get("open_timeout", DEFAULT_OPEN_TIMEOUT)
         )
-        self._forked_from = None
+        #: The process this one was forked from, when that process created
+        #: this database and it was not :meth:`reset` since; else ``None``.
+        #: (An attribute, not a property: every read checks it.)
+        self.forked_from: int | None = None
         self.reset(storage=storage, uri=uri)
 
     def __repr__(self):
@@ -128,7 +131,7 @@ class Database:
                 f"{registry.pid}: close it first, or give this one another "
                 "database_name."
             )
-        if self._forked_from is not None:
+        if self.forked_from is not None:
             registry.inherited.pop(self.name, None)
             self._park()
         elif self.db is not None:
@@ -155,7 +158,7 @@ class Database:
                 f"{uri if uri is not None else storage!r}: "
                 f"{exc.__class__.__name__}: {exc}"
             ) from exc
-        self._forked_from = None
+        self.forked_from = None
         self._prepare_sharing()
         registry.databases[name] = self
 
@@ -203,7 +206,7 @@ class Database:
         """Close the connections of the calling thread or greenlet to this
         database, then the database itself. In a process forked from the one
         that created it, only forget it."""
-        if self._forked_from is not None:
+        if self.forked_from is not None:
             if registry.inherited.get(self.name) is self:
                 del registry.inherited[self.name]
             self._park()
@@ -236,13 +239,7 @@ class Database:
     def after_fork(self, parent_pid: int) -> None:
         """This process was just forked from process ``parent_pid``, which
         created this database: it is not usable here until :meth:`reset`."""
-        self._forked_from = parent_pid
-
-    @property
-    def forked_from(self) -> int | None:
-        """The process this one was forked from, when that process created
-        this database and it was not :meth:`reset` since; else ``None``."""
-        return self._forked_from
+        self.forked_from = parent_pid
 
     def connection(
         self, commit: bool = False, cache_minimize: bool = False, reuse: bool = False
@@ -321,10 +318,10 @@ class Database:
         any: created in the process this one was forked from, or closed. When
         gevent patched :mod:`threading` since it was opened, open it again,
         now cooperative."""
-        if self._forked_from is not None:
+        if self.forked_from is not None:
             raise ForkedDatabaseException(
                 f"Database {self.name!r} was created in process "
-                f"{self._forked_from} and cannot be used in process "
+                f"{self.forked_from} and cannot be used in process "
                 f"{os.getpid()}, forked from it. Create it again in this "
                 "process, or call its reset() method first; with gunicorn, "
                 "use the hooks of sheraf.green.gunicorn."

@@ -633,8 +633,7 @@ def _stored_none(attribute):
 
 
 def _checked(model, entries, checks):
-    instances = itertools.starmap(model.from_entry, entries)
-    return _checked_instances(instances, checks)
+    return _checked_instances(model.from_entries(entries), checks)
 
 
 def _checked_instances(instances, checks):

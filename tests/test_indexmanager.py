@@ -221,11 +221,27 @@ def test_new_root_holds_every_index():
 
 
 def test_delete_root_forgets_the_table(herd):
+    george, _, _ = herd
     with sheraf.connection(commit=True):
+        assert Cowboy.read(george.id) == george  # the table is kept now
         Cowboy.index_manager().delete_root()
         assert not Cowboy.index_manager().initialized()
         assert Cowboy.count() == 0
         assert list(Cowboy.all()) == []
+        with pytest.raises(sheraf.ModelObjectNotFoundException):
+            Cowboy.read(george.id)
+
+
+def test_an_index_rebuilt_in_a_transaction_is_read_at_once(herd):
+    george, _, _ = herd
+    with sheraf.connection():
+        names = Cowboy.indexes["name"]
+        assert names.has_item("George")  # its BTree is kept now
+        Cowboy.read(george.id).mapping["name"] = "Jo"  # no refiling
+        Cowboy.index_table_rebuild("name")
+        assert names.has_item("Jo") and not names.has_item("George")
+        names.delete()
+        assert not names.table_initialized()
 
 
 def test_descending_items_of_btrees_of_any_size():

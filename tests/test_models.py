@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 import sheraf
@@ -34,6 +36,19 @@ def test_identifier_stays_readable_after_the_connection_closed(db):
     with sheraf.connection(commit=True):
         george = Cowboy.create()
     assert len(george.id) == 36
+
+
+def test_uuid_identifiers_read_as_uuids(db):
+    class Ranch(sheraf.IntIndexedNamedAttributesModel):
+        table = "model_uuid_ranches"
+        id = sheraf.UUIDAttribute(default=uuid.uuid4).index(primary=True)
+
+    with sheraf.connection(commit=True):
+        ranch = Ranch.create()
+    with sheraf.connection():
+        for found in (Ranch.read(ranch.id), Ranch.read(str(ranch.id)), *Ranch.all()):
+            assert isinstance(found.id, uuid.UUID)
+            assert found.id == ranch.id
 
 
 def test_unknown_id_raises_model_object_not_found(db):

@@ -76,6 +76,10 @@ class Attribute:
     # Whether writing a value makes other instances refer to the model
     # instance: a new instance then writes it once it is created.
     written_after_creation = False
+    # Whether the keys its indexes file (when no function says otherwise)
+    # are its values as read, not as stored: an instance found by its
+    # identifier then reads the key the primary index files it under.
+    index_keys_are_values = False
 
     def __init__(
         self,
@@ -168,7 +172,7 @@ class Attribute:
     def key(self, model):
         """The key of this attribute in ``model``'s record."""
         if self._key is None:
-            return self.attribute_name
+            return self._attribute_name
         if isinstance(self._key, (list, tuple)):
             for key in self._key:
                 if key in model.mapping:

@@ -173,6 +173,8 @@ class UUIDAttribute(Attribute):
     """Holds a :class:`uuid.UUID`, given as a UUID, a string, bytes or an
     integer, and stored as an integer."""
 
+    index_keys_are_values = True
+
     def serialize(self, value):
         if value is None:
             return None
@@ -191,6 +193,8 @@ class UUIDAttribute(Attribute):
 class StringUUIDAttribute(Attribute):
     """Holds a UUID, read as its canonical string and stored as an integer,
     as sheraf 0.6 did; its indexes file the string."""
+
+    index_keys_are_values = True
 
     def serialize(self, value):
         if value is None:

@@ -52,6 +52,12 @@ class BaseModelMetaclass(type):
             klass.attributes[attribute_name] = attribute
         klass.cb_creation = []
         klass.cb_deletion = []
+        # Instances over existing records are made without __init__: when
+        # the class has neither __new__ nor __init__ of its own, calling it
+        # is the same, and faster than __new__.
+        klass._made_by_call = (
+            klass.__new__ is object.__new__ and klass.__init__ is object.__init__
+        )
         return klass
 
 
@@ -113,7 +119,7 @@ class BaseModel(metaclass=BaseModelMetaclass):
         >>> Horse.from_record({"name": "Polly"}).name
         'Polly'
         """
-        instance = cls.__new__(cls)
+        instance = cls() if cls._made_by_call else cls.__new__(cls)
         instance.mapping = mapping
         return instance
 

@@ -38,6 +38,7 @@ from sheraf.exceptions import MultipleIndexException
 from sheraf.exceptions import PrimaryKeyException
 from sheraf.exceptions import SherafException
 from sheraf.models.base import BaseModel
+from sheraf.models.indexmanager import Entry
 from sheraf.models.indexmanager import IndexManager
 from sheraf.models.indexmanager import MultipleDatabaseIndexManager
 from sheraf.models.indexmanager import SimpleIndexManager
@@ -133,7 +134,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         ...     [Horse.from_entry(*entry) for entry in entries] == [jolly]
         True
         """
-        instance = cls.__new__(cls)
+        instance = cls() if cls._made_by_call else cls.__new__(cls)
         instance.mapping = record
         identifier_memo = cls._identifier_memo
         if identifier_memo is not None:
@@ -142,6 +143,34 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
                 raw_identifier if deserialize is None else deserialize(raw_identifier)
             )
         return instance
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[Entry]) -> Iterator[BaseIndexedModel]:
+        """The instances :meth:`from_entry` makes over ``entries``, as a
+        generator: what iterating a query reads.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "from_entries_horses"
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create()
+        ...     list(Horse.from_entries(Horse.index_manager().entries())) == [jolly]
+        True
+        """
+        # from_entry's work in a loop: a call per instance would cost about
+        # as much as making it.
+        made_by_call = cls._made_by_call
+        name, deserialize = cls._identifier_memo or (None, None)
+        for raw_identifier, record in entries:
+            instance = cls() if made_by_call else cls.__new__(cls)
+            instance.mapping = record
+            if name is not None:
+                instance.__dict__[name] = (
+                    raw_identifier
+                    if deserialize is None
+                    else deserialize(raw_identifier)
+                )
+            yield instance
 
     @classmethod
     def _check_args(cls, args, kwargs):
@@ -164,8 +193,7 @@ class BaseIndexedModel(BaseModel, metaclass=BaseIndexedModelMetaclass):
         """
         if len(args) == 1 and not kwargs and cls._primary_key is not None:
             # Reading by identifier is the hot path: no detour.
-            primary = cls.indexes[cls._primary_key]
-            record = primary.get_item(args[0], True)
+            record = cls.indexes[cls._primary_key].record(args[0])
             if record is not None:
                 return cls.from_entry(args[0], record)
         index, value = cls._check_args(args, kwargs)

@@ -188,14 +188,30 @@ class IndexManager:
         ...     Horse.indexes["name"].get_item("Jolly") is jolly.mapping
         True
         """
-        root = self.root()  # the hot path of Model.read: no detour
-        tree = None if root is None else root.data.get(self.details.key)
+        tree = self._stored_tree()
         entry = MISSING if tree is None else tree_entry(tree, key)
         if entry is MISSING:
             if silent_errors:
                 return None
             raise KeyError(key)
         return entry if self.details.unique else entry.values()
+
+    def record(self, key: Any) -> Any:
+        """The record this unique index files under ``key``, ``None`` if
+        there is none: what :meth:`get_item` gives, with no error, on the
+        path of every read by identifier.
+
+        >>> class Horse(sheraf.Model):
+        ...     table = "indexmanager_record_horses"
+        ...
+        >>> with sheraf.connection():
+        ...     jolly = Horse.create()
+        ...     ids = Horse.indexes["id"]
+        ...     ids.record(jolly.id) is jolly.mapping, ids.record("nobody")
+        (True, None)
+        """
+        tree = self._stored_tree()
+        return None if tree is None else tree_entry(tree, key, None)
 
     def has_item(self, key: Any) -> bool:
         """Whether the index files something under ``key``."""
@@ -313,11 +329,9 @@ class IndexManager:
         else:
             keys = search_keys_of(self.details, self.model, value)
             found = ((key, tree_entry(tree, key)) for key in keys)
-        from_entry = self.model.from_entry
         for key, entry in found:
             if entry is not MISSING:
-                for identifier, record in self.entries_under(key, entry):
-                    yield from_entry(identifier, record)
+                yield from self.model.from_entries(self.entries_under(key, entry))
 
     # Writing the index.
 
@@ -368,6 +382,7 @@ class IndexManager:
         root = self.root()
         if root is not None and self.details.key in root.data:
             del root[self.details.key]
+            self._trees_replaced()
 
     # The whole table.
 
@@ -435,7 +450,7 @@ class IndexManager:
         for index, index_keys in keys.items():
             check_keys(trees[index], index, index_keys, record)
         counter = length(root, primary.key)  # counts the table as it was
-        identifier = instance.raw_identifier
+        identifier = next(iter(keys[primary]))  # the instance's raw_identifier
         for index, index_keys in keys.items():
             file_keys(
                 trees[index], index, index_keys, record, identifier, self._identifier_of
@@ -553,8 +568,13 @@ class IndexManager:
         for index, tree in trees.items():
             if root.data.get(index.key) is not tree:
                 root[index.key] = tree
+                self._trees_replaced()
 
     # Helpers.
+
+    def _trees_replaced(self):
+        """The table's root files another BTree (or none) under an index
+        name: subclasses that keep what they found forget it."""
 
     def _stored_tree(self):
         root = self.root()
@@ -711,35 +731,28 @@ class MultipleDatabaseIndexManager(IndexManager):
         return _database_root(self.model)
 
     def root(self, create: bool = False) -> SmallDict | None:
-        # The hot path of every read: the table's root, once found in a
-        # transaction, is kept in the connection's transaction manager
-        # (see sheraf.connections.ContextTransactionManager). A model with
-        # no table has the table None, as in sheraf 0.6.
+        # The table's root, once found in a transaction, is kept with what
+        # the transaction found (see _found). A model with no table has the
+        # table None, as in sheraf 0.6.
         model = self.model
-        context = contexts.current_context(model.__name__)
-        tables = context.connection.transaction_manager.tables
+        found = _found(model)
         key = (model.database_name, model.table)
-        root = tables.get(key)
-        if root is not None and context.database.forked_from is None:
+        root = found.get(key)
+        if root is not None:
             return root
         database_root = _database_root(model)
         root = database_root.data.get(model.table)
         if root is None and create:
             root = database_root[model.table] = self.new_root()
         if root is not None and root._p_serial != z64:
-            # Stored before this transaction: it stays the table's root
-            # until a transaction begins or ends, or delete_root.
-            tables[key] = root
+            found[key] = root
         return root
 
     def delete_root(self) -> None:
-        model = self.model
-        _current_context(model).connection.transaction_manager.tables.pop(
-            (model.database_name, model.table), None
-        )
         database_root = self.database_root()
-        if model.table in database_root:
-            del database_root[model.table]
+        if self.model.table in database_root:
+            del database_root[self.model.table]
+        self._trees_replaced()
 
     def fallback(self) -> IndexManager | None:
         """This index over the table of the database of the current
@@ -766,11 +779,29 @@ class MultipleDatabaseIndexManager(IndexManager):
             return fallback
         return super()
 
+    def _stored_tree(self):
+        # The hot path of every read: the BTree of the index, once found
+        # in a transaction, is kept with what the transaction found.
+        found = _found(self.model)
+        tree = found.get(self)
+        if tree is None:
+            tree = super()._stored_tree()
+            if tree is not None and tree._p_serial != z64:
+                found[self] = tree
+        return tree
+
+    def _trees_replaced(self):
+        _found(self.model).clear()
+
     # Reading: the model's table, then the fallback one.
 
+    def record(self, key: Any) -> Any:
+        if self.model.database_name is not None:
+            return self.get_item(key, silent_errors=True)
+        tree = self._stored_tree()
+        return None if tree is None else tree_entry(tree, key, None)
+
     def get_item(self, key: Any, silent_errors: bool = False) -> Any:
-        if self.model.database_name is None:  # Model.read's hot path: no detour
-            return IndexManager.get_item(self, key, silent_errors)
         fallback = self.fallback()
         if fallback is None:
             return super().get_item(key, silent_errors)
@@ -894,6 +925,19 @@ def _current_context(model_class):
     if database.forked_from is not None:
         database.check_usable()  # forked inside the block: refused
     return context
+
+
+def _found(model_class):
+    """What the index managers found in the transaction of the current
+    connection context, by their own keys: the roots of tables and the
+    BTrees of indexes stored before the transaction began. They stay
+    what the table holds until the transaction ends (see
+    :class:`sheraf.connections.ContextTransactionManager`), or until a
+    manager replaces them, which empties it.
+
+    :raise NotConnectedException: without a connection context.
+    """
+    return _current_context(model_class).connection.transaction_manager.tables
 
 
 def _database_root(model_class):

@@ -47,7 +47,12 @@ class BaseIndexedModelMetaclass(BaseModelMetaclass):
         # the class's descriptors for the hot path.
         primary = klass._primary_attribute
         klass._identifier_memo = (
-            (primary.name, None if primary.reads_as_stored else primary.deserialize)
+            (
+                primary.name,
+                None
+                if primary.reads_as_stored or primary.index_keys_are_values
+                else primary.deserialize,
+            )
             if primary is not None and primary.write_memoization
             else None
         )
