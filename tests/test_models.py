@@ -155,6 +155,29 @@ def test_read_these_and_all(db):
         assert list(Cowboy.read_these_valid([ids[0], "nope", ids[1]])) == cowboys[:2]
 
 
+def test_instances_are_made_without_the_model_own_init(db):
+    """A model may define __init__ for its own use: sheraf makes the
+    instances it reads and creates without calling it."""
+
+    class Stagecoach(sheraf.Model):
+        table = "model_stagecoaches"
+        seats = sheraf.IntegerAttribute().index()
+
+        def __init__(self):
+            raise AssertionError("sheraf called __init__")
+
+    with sheraf.connection():
+        coach = Stagecoach.create(seats=6)
+        found = [
+            Stagecoach.read(coach.id),
+            *Stagecoach.all(),
+            *Stagecoach.filter(seats=6),
+            *Stagecoach.read_these([coach.id]),
+        ]
+        assert found == [coach] * 4
+        assert all(type(instance) is Stagecoach for instance in found)
+
+
 def test_models_need_a_connection(db):
     with pytest.raises(
         sheraf.NotConnectedException, match="Cowboy needs an open connection"

@@ -139,10 +139,10 @@ class Attribute:
     def __get__(self, model, owner=None):
         if model is None:
             return self
+        name = self.name
         memo = model.__dict__
-        value = memo.get(self.name, MISSING)
-        if value is not MISSING:
-            return value
+        if name in memo:
+            return memo[name]
         key = self._plain_key
         if key is not None:
             # The read path of most attributes, without its function calls.
@@ -154,11 +154,11 @@ class Attribute:
                 if not self.reads_as_stored:
                     value = self.deserialize(value)
                 if self.read_memoization:
-                    memo[self.name] = value
+                    memo[name] = value
                 return value
         value = self.read(model)
         if self.read_memoization:
-            memo[self.name] = value
+            memo[name] = value
         return value
 
     def __set__(self, model, value):
@@ -198,7 +198,9 @@ class Attribute:
 
     def read_raw(self, model):
         """The stored value, the default one stored first if needed."""
-        key = self.key(model)
+        key = self._plain_key  # key(model), when known in advance
+        if key is None:
+            key = self.key(model)
         raw = model.mapping.get(key, MISSING)
         if raw is not MISSING:
             return raw
@@ -214,12 +216,35 @@ class Attribute:
         return callable(default) or not isinstance(default, _IMMUTABLE_DEFAULTS)
 
     def write_raw(self, model, raw):
-        model.mapping[self.key(model)] = raw
+        key = self._plain_key  # key(model), when known in advance
+        model.mapping[self.key(model) if key is None else key] = raw
         return raw
 
     def read(self, model):
         """The value of this attribute for ``model``."""
         return self.deserialize(self.read_raw(model))
+
+    def read_stored(self, model):
+        """The value of this attribute for ``model`` if its record holds
+        one, else :data:`~sheraf.constants.MISSING`: no default is made.
+
+        >>> class Cowboy(sheraf.Model):
+        ...     table = "read_stored_cowboys"
+        ...     name = sheraf.StringAttribute(default="John Doe")
+        ...
+        >>> with sheraf.connection():
+        ...     george = Cowboy.create()
+        ...     Cowboy.name.read_stored(george) is sheraf.constants.MISSING
+        ...     george.name = "George"
+        ...     Cowboy.name.read_stored(george)
+        True
+        'George'
+        """
+        key = self._plain_key
+        if key is None:
+            return self.read(model) if self.is_created(model) else MISSING
+        raw = model.mapping.get(key, MISSING)
+        return raw if raw is MISSING or self.reads_as_stored else self.deserialize(raw)
 
     def write(self, model, value):
         """Store ``value`` for ``model``; the value as read back."""

@@ -4,6 +4,7 @@ instance under."""
 from BTrees.OOBTree import OOBTree
 
 from sheraf.callbacks import required_arguments
+from sheraf.constants import MISSING
 
 _KEY_COLLECTIONS = (set, frozenset, list, tuple, dict)
 
@@ -199,9 +200,9 @@ class Index:
         """The keys ``model`` is filed under."""
         keys = set()
         for attribute in self._ungrouped_attributes():
-            if not attribute.is_created(model):
+            value = attribute.read_stored(model)
+            if value is MISSING:
                 continue
-            value = attribute.read(model)
             if self._default_func is None:
                 keys.update(as_keys(attribute.index_keys(value)))
             else:

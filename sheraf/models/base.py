@@ -159,7 +159,8 @@ class BaseModel(metaclass=BaseModelMetaclass):
             if attributes[name].written_after_creation
         }
         self.initialize(raw_values)
-        self._write_new_values(later)
+        if later:
+            self._write_new_values(later)
         return after_model
 
     @classmethod

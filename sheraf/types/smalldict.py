@@ -33,7 +33,11 @@ class SmallDict(persistent.Persistent, MutableMapping):
 
     def __getstate__(self):
         state = {"data": self.data}
-        attributes = getattr(self, "__dict__", None)  # those of a subclass
+        # Only a subclass can have attributes of its own (and asking a
+        # SmallDict for the __dict__ it has not costs an exception).
+        attributes = (
+            None if type(self) is SmallDict else getattr(self, "__dict__", None)
+        )
         if attributes:
             state.update(
                 (name, value)
@@ -45,7 +49,7 @@ class SmallDict(persistent.Persistent, MutableMapping):
     def __setstate__(self, state):
         data = state["data"]
         try:
-            self.data = dict(zip(map(intern, data), data.values(), strict=True))
+            self.data = {intern(key): value for key, value in data.items()}
         except TypeError:  # keys that are not all strings
             self.data = data
         if len(state) > 1:
