@@ -5,9 +5,10 @@ with the database differs.
 
 - ``GET /raw/cowboys/<id>``: the saloon's read endpoint written on raw
   ZODB by hand, the limit of the request path: ``DB.open()`` with a new
-  transaction manager, the lookup in an OOBTree of
-  :class:`persistent.Persistent` records, the same JSON, ``close()`` (a
-  read joins no transaction: there is nothing to abort). Its
+  transaction manager, ``begin()`` (with ZEO's ``server_sync``, the round
+  trip to the server that makes the read as fresh as sheraf's), the lookup
+  in an OOBTree of :class:`persistent.Persistent` records, the same JSON,
+  ``abort()`` and ``close()``. Its
   :class:`ZODB.DB` has the same cooperative ZEO client as sheraf's
   databases (:func:`sheraf.storages.resolve`), on the same server;
 - ``POST /raw/cowboys`` (``{"name": ...}``): files such a record, answers
@@ -64,12 +65,15 @@ tallies.config["PROPAGATE_EXCEPTIONS"] = True  # conflicts reach the middleware
 
 @raw.get("/raw/cowboys/<cowboy_id>")
 def raw_read(cowboy_id):
-    connection = raw_database.open(transaction_manager=transaction.TransactionManager())
+    manager = transaction.TransactionManager()
+    connection = raw_database.open(transaction_manager=manager)
     try:
+        manager.begin()
         table = connection.root().get(RAW_TABLE)
         record = None if table is None else table.get(cowboy_id)
         payload = None if record is None else record.as_json()
     finally:
+        manager.abort()
         connection.close()
     if payload is None:
         flask.abort(404)
@@ -82,6 +86,7 @@ def raw_create():
     manager = transaction.TransactionManager()
     connection = raw_database.open(transaction_manager=manager)
     try:
+        manager.begin()
         root = connection.root()
         if RAW_TABLE not in root:
             root[RAW_TABLE] = OOBTree()

@@ -3,14 +3,19 @@
 Databases use a :class:`Gate` to bound the connections open at once
 (``pool_size``), and :class:`Lanes` to let one conflicting transaction at a
 time try again on each object that conflicted, so that retries do not keep
-colliding with each other.
+colliding with each other. A ZEO client shares its round trips to the
+server among the connections that open at the same time with a
+:class:`SharedCall`.
 
 >>> gate = Gate(1)
 >>> ticket = gate.enter(timeout=1)
 >>> gate.leave(ticket)
 """
 
+import os
 import threading
+import time
+from collections.abc import Callable
 from collections.abc import Hashable
 
 
@@ -143,3 +148,121 @@ class Lanes:
                 del self._lanes[key]
                 if not self._lanes:
                     self._emptied.notify_all()
+
+
+def _made_for():
+    """What locks made now are made for: this process, and :mod:`threading`
+    as gevent left it (its patching replaces ``threading.Lock``; see
+    :func:`sheraf.cooperation.lock_factory`, which this module cannot import:
+    the ZEO client it chooses uses this module)."""
+    return os.getpid(), threading.Lock
+
+
+class SharedCall:
+    """Calls of ``function`` (which takes no argument) that callers waiting
+    at the same time share.
+
+    A caller gets a call that *started after it asked*: if one is running,
+    it waits for that one to end, then for the next one, which it shares
+    with every caller that asked in the meantime. So what ``function`` does
+    (a round trip to a server, for instance) is as fresh for each caller as
+    its own call would be, and under load one call serves many callers.
+
+    A caller waits ``timeout`` seconds at most (``None``: no bound) for
+    calls that others run; the call it runs itself is bounded by
+    ``function``. When a shared call raises an :class:`Exception`, the
+    caller that ran it gets that exception, and the others it served
+    ``failure(exc)``, chained to it (a new exception: each caller gets its
+    own traceback). A caller that asked while a call was on its way fails
+    the same way if that call fails, instead of waiting for another one
+    (the server it reaches could not be reached, say): its wait stays within
+    what one call takes. A call interrupted otherwise (its greenlet killed,
+    say) served nobody: another caller runs the next one.
+
+    >>> calls = []
+    >>> shared = SharedCall(lambda: calls.append("ping"), timeout=1)
+    >>> shared(), shared(), calls
+    (None, None, ['ping', 'ping'])
+    """
+
+    #: How many recent failed calls are remembered for their late waiters.
+    KEPT_FAILURES = 64
+
+    def __init__(
+        self,
+        function: Callable[[], object],
+        timeout: float | None,
+        failure: Callable[[BaseException], BaseException] = RuntimeError,
+    ) -> None:
+        self.function = function
+        self.timeout = timeout
+        self.failure = failure
+        self._made_for = None
+        self._start_anew()
+
+    def _start_anew(self):
+        """Forget every call: at first, in a forked process (where no call
+        of the parent runs), and once gevent has patched :mod:`threading`,
+        so that waiting for a call is cooperative."""
+        self._made_for = _made_for()
+        self._lock = threading.Lock()
+        self._ended = threading.Condition(self._lock)
+        self._started = 0  # the number of the last call started
+        self._served = 0  # the number of the last call that served its callers
+        self._running = False
+        self._failures = {}  # number of a recent failed call: its exception
+
+    def __call__(self) -> None:
+        if self._made_for != _made_for():
+            self._start_anew()
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        with self._lock:
+            needed = self._started + 1  # the next call to start
+            on_its_way = self._started if self._running else None
+            while self._served < needed:
+                if on_its_way is not None and self._served >= on_its_way:
+                    if on_its_way in self._failures:
+                        needed = on_its_way  # it failed: so does this caller
+                        break
+                    on_its_way = None
+                if not self._running:
+                    self._run_call()  # raises what the call raised
+                    continue
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise self.failure(
+                        TimeoutError(
+                            f"the shared call did not come back within "
+                            f"{self.timeout:g} s"
+                        )
+                    )
+                self._ended.wait(remaining)
+            exc = self._failures.get(needed)
+        if exc is not None:
+            raise self.failure(exc) from exc
+
+    def _run_call(self):
+        """Run the next call, the lock released meanwhile; with it held
+        again, note how the call ended and wake the callers it served."""
+        self._running = True
+        self._started += 1
+        number = self._started
+        self._lock.release()
+        served, failure = False, None
+        try:
+            self.function()
+            served = True
+        except Exception as exc:
+            served, failure = True, exc
+            raise
+        finally:
+            self._lock.acquire()
+            self._running = False
+            if served:
+                self._served = number
+                if failure is not None:
+                    self._failures[number] = failure
+                    for old in list(self._failures):
+                        if old <= number - self.KEPT_FAILURES:
+                            del self._failures[old]
+            self._ended.notify_all()

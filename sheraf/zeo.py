@@ -18,7 +18,9 @@
 - A connection sees every transaction the server acknowledged before it
   opened, from any client: ZEO's ``server_sync`` is on by default
   (``zeo://host:port?server_sync=false`` turns it off), so that opening a
-  connection costs a round trip to the server. Without it, a commit made by
+  connection costs a round trip to the server; connections of a process
+  that open at the same time share one (:class:`sheraf.gates.SharedCall`).
+  Without it, a commit made by
   another process (a gunicorn worker, say) reaches this client
   asynchronously, and a request that follows it may not see it yet.
 
@@ -42,6 +44,7 @@ from zodburi.resolvers import ClientStorageURIResolver
 
 from sheraf.exceptions import DatabaseUnavailableException
 from sheraf.exceptions import InvalidURIException
+from sheraf.gates import SharedCall
 
 DEFAULT_RESPONSE_TIMEOUT = 30.0
 
@@ -63,6 +66,13 @@ def _raise_as_disconnected(exc):
     raise Disconnected(
         f"The ZEO client is not connected to its server: {str(exc) or 'disconnected'}."
     ) from exc
+
+
+def _shared_round_trip_failed(exc):
+    """What a connection gets when the round trip it shared with others
+    failed: the same kind of :class:`Disconnected`."""
+    kind = type(exc) if isinstance(exc, Disconnected) else Disconnected
+    return kind(f"The ZEO server's answer to a shared round trip failed: {exc}")
 
 
 def zeo_storage_factory(
@@ -125,11 +135,29 @@ class ClientStorage(ZEO.ClientStorage.ClientStorage):
       server forgets the transactions of a connection it lost. A commit that
       cannot reach the server then fails once ``wait_timeout`` is over, not
       twice that.
+    - With ``server_sync``, the connections that open at the same time
+      share one round trip to the server (:meth:`sync`), as fresh for each
+      of them as its own would be.
     """
+
+    def __init__(self, *args, **kwargs):
+        self._shared_round_trip = None
+        super().__init__(*args, **kwargs)
 
     def notify_connected(self, conn, info):
         del self._oids[:]
         super().notify_connected(conn, info)
+        if self.server_sync:
+            if self._shared_round_trip is None:
+                response_timeout = getattr(self._server, "response_timeout", None)
+                self._shared_round_trip = SharedCall(
+                    lambda: self.ping(),
+                    # the round trip on its way, then the next one
+                    timeout=2 * response_timeout if response_timeout else None,
+                    failure=_shared_round_trip_failed,
+                )
+            # ZEO's sync with server_sync: its round trip, shared.
+            self.sync = self._shared_round_trip
 
     def sortKey(self):
         try:

@@ -102,9 +102,19 @@ def test_bench_queries_runs():
     assert "| filter, ~1% of the table |" in text
 
 
-def test_bench_zeo_sync_compares_the_three_contexts():
-    text = run_module("bench.zeo_sync", "--rounds", "1", "--count", "20")
+def test_bench_zeo_sync_compares_the_three_contexts_then_contexts_in_threads():
+    text = run_module(
+        "bench.zeo_sync", "--rounds", "1", "--count", "20", "--threads", "4"
+    )
     for name in ("raw ZODB", "server_sync=false", "server_sync, the default"):
         assert re.search(
             rf"\| [^|]*{re.escape(name)}[^|]* \| \d+\.\d \| \d\.\d\dx \|", text
         )
+    for name in ("raw ZODB, server_sync, begin()", "this project (server_sync"):
+        assert re.search(rf"\| {re.escape(name)}[^|]* \| \d+ \| \d\.\d\d \|", text)
+    # Each raw transaction makes its own round trip.
+    assert "| raw ZODB, server_sync, begin() |" in text
+    raw_trips = re.search(
+        r"\| raw ZODB, server_sync, begin\(\) \| \d+ \| (\S+) \|", text
+    )
+    assert raw_trips.group(1) == "1.00"

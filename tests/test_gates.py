@@ -1,4 +1,5 @@
-"""The gates that bound the open connections, and the retry lanes."""
+"""The gates that bound the open connections, the retry lanes, and the
+calls that waiting callers share."""
 
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 
 from sheraf.gates import Gate
 from sheraf.gates import Lanes
+from sheraf.gates import SharedCall
 
 
 def in_thread(function, *args):
@@ -148,3 +150,169 @@ print(len(ticks))
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "10"
+
+
+class SlowCall:
+    """A function for :class:`SharedCall` that notes when each call
+    started and ended, and waits for :attr:`go` on its first call."""
+
+    def __init__(self):
+        self.starts, self.go, self.running = [], threading.Event(), threading.Event()
+
+    def __call__(self):
+        self.starts.append(time.monotonic())
+        if len(self.starts) == 1:
+            self.running.set()
+            assert self.go.wait(5)
+
+
+def test_callers_that_wait_together_share_the_next_call_that_starts_after_they_asked():
+    call = SlowCall()
+    shared = SharedCall(call, timeout=5)
+    first, first_thread = in_thread(shared)
+    assert call.running.wait(5)
+    asked = time.monotonic()
+    waiters = [in_thread(shared) for _ in range(5)]
+    time.sleep(0.1)  # all five wait for the first call to end
+    call.go.set()
+    for _, thread in [(first, first_thread), *waiters]:
+        thread.join(5)
+    assert first == [None] and all(outcome == [None] for outcome, _ in waiters)
+    # The first call started before the five asked: it serves none of them;
+    # one more call, started after they asked, serves all five.
+    assert len(call.starts) == 2
+    assert call.starts[0] < asked < call.starts[1]
+
+
+def test_a_failed_shared_call_fails_its_caller_with_its_exception_and_the_others_with_failure():
+    call = SlowCall()
+
+    def failing():
+        call()
+        if len(call.starts) == 2:
+            raise ConnectionError("server gone")
+
+    shared = SharedCall(failing, timeout=5, failure=lambda exc: LookupError(str(exc)))
+    first, first_thread = in_thread(shared)
+    assert call.running.wait(5)
+    waiters = [in_thread(shared) for _ in range(3)]
+    time.sleep(0.1)
+    call.go.set()
+    first_thread.join(5)
+    for _, thread in waiters:
+        thread.join(5)
+    outcomes = [outcome[0] for outcome, _ in waiters]
+    assert first == [None]
+    # One of the three ran the second call and got its exception; the two
+    # it served got failure(exc), chained to it.
+    assert sorted(type(o).__name__ for o in outcomes) == [
+        "ConnectionError",
+        "LookupError",
+        "LookupError",
+    ]
+    for outcome in outcomes:
+        if isinstance(outcome, LookupError):
+            assert str(outcome) == "server gone"
+            assert isinstance(outcome.__cause__, ConnectionError)
+    shared()  # the next caller runs a call of its own, which succeeds
+    assert len(call.starts) == 3
+
+
+def test_a_caller_that_asked_while_a_call_failed_fails_with_it_without_another_call():
+    call = SlowCall()
+
+    def failing():
+        call()
+        raise ConnectionError("server gone")
+
+    shared = SharedCall(failing, timeout=5, failure=lambda exc: LookupError(str(exc)))
+    first, first_thread = in_thread(shared)
+    assert call.running.wait(5)
+    waiter, waiter_thread = in_thread(shared)
+    time.sleep(0.1)
+    call.go.set()
+    first_thread.join(5), waiter_thread.join(5)
+    assert isinstance(first[0], ConnectionError)
+    assert isinstance(waiter[0], LookupError) and str(waiter[0]) == "server gone"
+    assert len(call.starts) == 1
+
+
+def test_a_caller_waits_for_the_shared_call_timeout_seconds_at_most():
+    call = SlowCall()
+    shared = SharedCall(call, timeout=0.2, failure=lambda exc: LookupError(str(exc)))
+    first, first_thread = in_thread(shared)
+    assert call.running.wait(5)
+    started = time.monotonic()
+    with pytest.raises(LookupError, match="did not come back within 0.2 s"):
+        shared()
+    assert time.monotonic() - started < 2
+    call.go.set()
+    first_thread.join(5)
+    assert first == [None]
+
+
+def test_a_call_interrupted_by_a_base_exception_serves_nobody():
+    class Killed(BaseException):
+        pass
+
+    starts = []
+
+    def function():
+        starts.append(1)
+        if len(starts) == 1:
+            raise Killed()
+
+    shared = SharedCall(function, timeout=5)
+    with pytest.raises(Killed):
+        shared()
+    shared()
+    assert len(starts) == 2
+
+
+def test_under_gevent_waiting_for_a_shared_call_lets_the_other_greenlets_run():
+    script = """
+from gevent import monkey; monkey.patch_all()
+import gevent
+from sheraf.gates import SharedCall
+calls, ticks = [], []
+shared = SharedCall(lambda: (calls.append(1), gevent.sleep(0.15)), timeout=5)
+def ticker():
+    for _ in range(10):
+        ticks.append(1)
+        gevent.sleep(0.02)
+callers = [gevent.spawn(shared) for _ in range(4)]
+gevent.joinall([*callers, gevent.spawn(ticker)], timeout=10)
+print(len(calls), len(ticks), all(c.successful() for c in callers))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    # The first caller's call, then one shared by the three others.
+    assert result.stdout.split() == ["2", "10", "True"]
+
+
+def test_a_forked_process_does_not_wait_for_a_shared_call_of_its_parent():
+    script = """
+import os, threading, time
+from sheraf.gates import SharedCall
+parent, go = os.getpid(), threading.Event()
+def function():
+    if os.getpid() == parent:
+        go.wait(5)
+shared = SharedCall(function, timeout=3)
+threading.Thread(target=shared).start()
+time.sleep(0.2)  # the parent's call runs, and never ends in the child
+pid = os.fork()
+if pid == 0:
+    started = time.monotonic()
+    shared()
+    os._exit(0 if time.monotonic() - started < 1 else 1)
+go.set()
+print(os.waitpid(pid, 0)[1])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0"]

@@ -476,3 +476,87 @@ def test_a_write_that_missed_an_index_being_built_runs_again_and_files(database)
     with sheraf.connection():
         assert Cowboy.read(name="George") in Cowboy.search(town="Yuma")
         assert Cowboy.read(george_id).town == "Yuma"
+
+
+def unfile_by_hand(identifier):
+    """The instance stays in the table; its name and town entries go, as
+    if lost (a key left empty goes too)."""
+    with sheraf.connection(commit=True) as connection:
+        table = raw_table(connection)
+        cowboy = Cowboy.read(identifier)
+        del table["name"][cowboy.name]
+        del table["town"][cowboy.town][identifier]
+        if not table["town"][cowboy.town]:
+            del table["town"][cowboy.town]
+
+
+def attempts_of_a_change_during_a_rebuild(identifier, change):
+    """How many attempts ``change(cowboy)`` takes, in a transaction begun
+    before a rebuild of Cowboy's indexes commits (in the first attempt)."""
+    attempts = []
+
+    def change_while_the_indexes_are_rebuilt():
+        attempts.append(True)
+        cowboy = Cowboy.read(identifier)
+        if len(attempts) == 1:
+            health.checks.in_own_context(rebuild_in_own_connection)  # commits
+        change(cowboy)
+
+    def rebuild_in_own_connection():
+        with sheraf.connection():
+            changes = health.rebuild(Cowboy)
+        assert any(count for counts in changes.values() for count in counts.values())
+
+    with sheraf.connection():
+        sheraf.attempt(change_while_the_indexes_are_rebuilt)
+    return len(attempts)
+
+
+def move_and_rename(cowboy):
+    cowboy.name = "Jorge"
+    cowboy.town = "Dodge"
+
+
+@pytest.mark.parametrize("change", [move_and_rename, Cowboy.delete])
+@pytest.mark.parametrize("count", [1, 120], ids=["alone", "among others"])
+def test_a_write_that_found_no_entry_to_remove_runs_again_after_a_refile(
+    database, change, count
+):
+    """A writer moves (or deletes) a cowboy that the indexes miss, in a
+    transaction begun before a rebuild filed the cowboy again: the writer
+    found no entry to remove, so its commit conflicts with the rebuild's,
+    and its second attempt removes the entries the rebuild made. (Else they
+    would stay: stale, or orphans.) Alone, the cowboy's keys are gone from
+    the indexes; among others, its town's bucket is split in several."""
+    george = hire(count)[0]  # cowboy0, in Yuma
+    unfile_by_hand(george)
+    assert attempts_of_a_change_during_a_rebuild(george, change) == 2
+    assert health.is_healthy(check())
+    with sheraf.connection():
+        assert Cowboy.count() == count - (change is Cowboy.delete)
+        assert not Cowboy.exists(name="cowboy0")
+        assert sorted(c.id for c in Cowboy.search(town="Yuma")) == sorted(
+            Cowboy.read(name=f"cowboy{n}").id for n in range(3, count, 3)
+        )
+
+
+def test_a_write_that_found_its_entry_already_filed_runs_again_after_a_drop(
+    database,
+):
+    """A writer moves a cowboy to the town a stale entry files it under, in
+    a transaction begun before a rebuild dropped that entry: the writer
+    found the entry it would add already there, so its commit conflicts
+    with the rebuild's, and its second attempt files the cowboy again.
+    (Else the cowboy would be missing from its town.)"""
+    george = hire(3)[0]  # cowboy0, in Yuma
+    with sheraf.connection(commit=True) as connection:
+        towns = raw_table(connection)["town"]
+        towns["Dodge"][george] = towns["Yuma"][george]
+
+    def move(cowboy):
+        cowboy.town = "Dodge"
+
+    assert attempts_of_a_change_during_a_rebuild(george, move) == 2
+    assert health.is_healthy(check())
+    with sheraf.connection():
+        assert Cowboy.read(george) in Cowboy.search(town="Dodge")

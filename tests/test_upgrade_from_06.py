@@ -17,6 +17,7 @@ import uuid
 import pytest
 
 import sheraf
+from sheraf import health
 from sheraf.servers import start_zeo_server
 from sheraf.servers import stop_zeo_server
 from tests.data.sheraf06_models import SECOND_DATABASE
@@ -262,3 +263,20 @@ def test_saddles_of_both_databases_stay_where_sheraf_0_6_wrote_them(upgraded):
         Saddle.search(brand="Spanish").get().delete()
         assert not connection.root()[Saddle.table]["id"]
         assert sorted(s.brand for s in Saddle.all()) == ["Navajo", "Texan"]
+
+
+def test_the_health_checks_find_sheraf_0_6_indexes_healthy(upgraded):
+    # Its multiple indexes file UUID models by the integer of the UUID: the
+    # checks find them there, and the fix has nothing to do.
+    models = [Cowboy, Sheriff, Town]
+    with sheraf.connection():
+        assert health.is_healthy(health.check_health(*models))
+        fixed = health.fix_health(*models)
+    assert {
+        count
+        for counts in fixed.values()
+        for changes in counts.values()
+        for count in changes.values()
+    } == {0}
+    with sheraf.connection():
+        assert [s.name for s in Sheriff.search(age=50)] == ["Peter"]

@@ -3,6 +3,8 @@ before it opened, whichever client committed it: the commit of another
 process (a gunicorn worker, a child process) is not missed because its
 invalidation is still on its way to this client."""
 
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -71,3 +73,48 @@ def test_server_sync_must_be_a_boolean(sheraf_zeo_server):
     _, port = sheraf_zeo_server
     with pytest.raises(sheraf.exceptions.InvalidURIException, match="server_sync"):
         sheraf.Database(f"zeo://127.0.0.1:{port}?server_sync=maybe")
+
+
+GREENLETS_SHARING = """
+from gevent import monkey; monkey.patch_all()
+import gevent, sheraf
+port = int(__import__("sys").argv[1])
+writer = sheraf.Database(f"zeo://127.0.0.1:{port}", db_args={"database_name": "writer"})
+reader = sheraf.Database(
+    f"zeo://127.0.0.1:{port}", db_args={"database_name": "reader", "pool_size": 10}
+)
+storage = reader.storage
+pings = []
+ping = storage.ping
+storage.ping = lambda: (pings.append(1), ping())[1]
+stale = reads = 0
+def read(value):
+    global stale, reads
+    with sheraf.connection("reader") as connection:
+        reads += 1
+        stale += connection.root().get("value") != value
+for value in range(50):
+    with sheraf.connection("writer", commit=True) as connection:
+        connection.root()["value"] = value
+    gevent.joinall([gevent.spawn(read, value) for _ in range(10)], timeout=30)
+print(reads, stale, len(pings))
+"""
+
+
+@pytest.mark.timeout(120)
+def test_greenlets_that_open_at_once_share_the_round_trip_and_see_the_commit(
+    sheraf_zeo_server,
+):
+    _, port = sheraf_zeo_server
+    result = subprocess.run(
+        [sys.executable, "-c", GREENLETS_SHARING, str(port)],
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert result.returncode == 0, result.stderr
+    reads, stale, pings = map(int, result.stdout.split())
+    assert (reads, stale) == (500, 0)
+    # The first greenlet of a round pings alone; the nine that open while
+    # its round trip is on its way share the next one.
+    assert pings <= 3 * 50, pings

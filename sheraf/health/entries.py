@@ -14,6 +14,9 @@ the previous one, so that each can be a transaction of its own.
 import itertools
 from dataclasses import dataclass
 
+from sheraf.models.indextrees import touch
+from sheraf.models.indextrees import tree_entry
+
 _FIRST = object()
 
 
@@ -118,7 +121,12 @@ class Table:
         found = None if tree is None else tree.get(key)
         if found is None or self._index(index_name).unique:
             return found is instance.mapping
-        return found.get(instance.raw_identifier) is instance.mapping
+        identifier = instance.raw_identifier
+        if found and type(found.minKey()) is not type(identifier):
+            # Filed by sheraf 0.6 by the identifier its record keeps (the
+            # integer of a UUID), until written (see indextrees.rekey).
+            identifier = instance.mapping.get(self.primary_key)
+        return tree_entry(found, identifier, None) is instance.mapping
 
     def file(self, index_name, key, instance):
         """File ``instance`` under ``key``."""
@@ -130,5 +138,11 @@ class Table:
 
     def guard(self, record):
         """Make the current transaction conflict with any other that changes
-        (or deletes) the instance of ``record`` at the same time."""
+        (or deletes) the instance of ``record`` at the same time: one that
+        commits first changed the record, read here as current; one that
+        commits after found the index out of step with the instance (the
+        entry this transaction files or drops), and reads the table's root
+        as current, which this touches (see
+        :func:`~sheraf.models.indextrees.read_as_current`)."""
         record._p_jar.readCurrent(record)
+        touch(self.model.index_manager().root())

@@ -62,6 +62,7 @@ from sheraf.models.indextrees import check_keys
 from sheraf.models.indextrees import descending_items
 from sheraf.models.indextrees import file_keys
 from sheraf.models.indextrees import length
+from sheraf.models.indextrees import read_as_current
 from sheraf.models.indextrees import tree_entry
 from sheraf.models.indextrees import unfile_keys
 from sheraf.types.smalldict import SmallDict
@@ -501,12 +502,17 @@ class IndexManager:
                 undo()
             raise
         identifier = instance.raw_identifier
+        in_step = True
         for index, tree in trees.items():
             removed = old_keys[index] - new_keys[index]
-            unfile_keys(tree, index, removed, record, identifier, self._identifier_of)
-            file_keys(
+            in_step &= unfile_keys(
+                tree, index, removed, record, identifier, self._identifier_of
+            )
+            in_step &= file_keys(
                 tree, index, added[index], record, identifier, self._identifier_of
             )
+        if not in_step:
+            read_as_current(root)
 
     def unfile(self, instance: Any) -> None:
         """Remove ``instance`` from every index, and uncount it."""
@@ -514,11 +520,12 @@ class IndexManager:
         if root is None:
             return
         identifier = instance.raw_identifier
+        in_step = True
         for manager in self.model.indexes.values():
             index = manager.details
             tree = root.data.get(index.key)
             if tree is not None:
-                unfile_keys(
+                in_step &= unfile_keys(
                     tree,
                     index,
                     index.index_keys(instance),
@@ -526,6 +533,8 @@ class IndexManager:
                     identifier,
                     self._identifier_of,
                 )
+        if not in_step:
+            read_as_current(root)
         length(root, self.model.primary_key()).change(-1)
 
     def rebuild(

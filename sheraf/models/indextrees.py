@@ -79,34 +79,85 @@ def _surely_holds(tree, key):
 def file_keys(tree, index, keys, record, identifier, identify):
     """File ``record``, whose primary key is ``identifier``, under ``keys``.
     ``identify`` gives the primary key of a record already filed (see
-    :func:`rekey`)."""
+    :func:`rekey`).
+
+    :return: whether no key filed ``record`` already; else the index was
+        out of step with it, see :func:`read_as_current`.
+    """
+    in_step = True
     for key in keys:
         if index.unique:
-            tree[key] = record
+            in_step &= _put(tree, key, record)
             continue
         bucket = tree_entry(tree, key)
         if bucket is MISSING:
             bucket = tree[key] = OOBTree()
         else:
             rekey(bucket, identifier, identify)
-        bucket[identifier] = record
+        in_step &= _put(bucket, identifier, record)
+    return in_step
+
+
+def _put(tree, key, value):
+    """``tree[key] = value``; whether ``tree`` did not hold it already."""
+    if tree.insert(key, value):
+        return True
+    if tree[key] is value:
+        return False
+    tree[key] = value
+    return True
 
 
 def unfile_keys(tree, index, keys, record, identifier, identify):
     """Remove ``record`` from under ``keys``; keys that do not hold it are
-    left alone. ``identify`` is as for :func:`file_keys`."""
+    left alone. ``identify`` is as for :func:`file_keys`.
+
+    :return: whether every key held ``record``; else the index was out of
+        step with it, see :func:`read_as_current`.
+    """
+    in_step = True
     for key in keys:
         entry = tree_entry(tree, key)
         if index.unique:
             if entry is record:
                 del tree[key]
+            else:
+                in_step = False
             continue
         if entry is MISSING:
+            in_step = False
             continue
         rekey(entry, identifier, identify)
-        entry.pop(identifier, None)
-        if not entry:
+        if entry.pop(identifier, None) is None:
+            in_step = False
+        elif not entry:
             del tree[key]
+    return in_step
+
+
+def read_as_current(root):
+    """Make the current transaction conflict with any repair of the table
+    ``root`` committed since it began (each repair :func:`touches <touch>`
+    the root): what a write does when it found an index out of step with
+    its instance, an entry to remove missing or one to add already there.
+
+    A repair may be filing (or dropping) that very entry meanwhile, and a
+    write that changes nothing conflicts with nothing: both would commit,
+    and the entry stay, stale or an orphan (or stay missing). Read as
+    current, the write runs again after the repair, on what it wrote.
+    Guarding the entry's own BTree node would not do: the write may change
+    that node too (filing another key), and then ZODB merges both changes.
+    """
+    jar = getattr(root, "_p_jar", None)
+    if jar is not None and root._p_oid is not None:
+        jar.readCurrent(root)
+
+
+def touch(root):
+    """Mark the table ``root`` changed, its content unchanged: what a repair
+    of its indexes does, for the writes that read it as current (see
+    :func:`read_as_current`). Two repairs that touch it at once merge."""
+    root._p_changed = True
 
 
 def rekey(bucket, identifier, identify):
