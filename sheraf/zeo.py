@@ -118,6 +118,7 @@ def zeo_storage_factory(
             address,
             _client_factory=client_factory,
             server_sync=server_sync,
+            response_timeout=response_timeout,
             **options,
         )
 
@@ -140,22 +141,21 @@ class ClientStorage(ZEO.ClientStorage.ClientStorage):
       of them as its own would be.
     """
 
-    def __init__(self, *args, **kwargs):
-        self._shared_round_trip = None
+    def __init__(self, *args, response_timeout=DEFAULT_RESPONSE_TIMEOUT, **kwargs):
+        # Made before ZEO's __init__, which may connect (and call
+        # notify_connected, in the client's thread) before it returns.
+        self._shared_round_trip = SharedCall(
+            lambda: self.ping(),
+            # the round trip on its way, then the next one
+            timeout=2 * response_timeout if response_timeout else None,
+            failure=_shared_round_trip_failed,
+        )
         super().__init__(*args, **kwargs)
 
     def notify_connected(self, conn, info):
         del self._oids[:]
         super().notify_connected(conn, info)
         if self.server_sync:
-            if self._shared_round_trip is None:
-                response_timeout = getattr(self._server, "response_timeout", None)
-                self._shared_round_trip = SharedCall(
-                    lambda: self.ping(),
-                    # the round trip on its way, then the next one
-                    timeout=2 * response_timeout if response_timeout else None,
-                    failure=_shared_round_trip_failed,
-                )
             # ZEO's sync with server_sync: its round trip, shared.
             self.sync = self._shared_round_trip
 
