@@ -203,9 +203,7 @@ class RetryLane:
     keeps it for its next attempts; it waits ``RETRY_TURN_TIMEOUT`` at most,
     then tries anyway. Before each retry, the storage catches up with its
     server (:func:`sheraf.storages.catch_up`): reading without the other
-    clients' latest commits would only conflict again. A ZEO client with
-    ``server_sync`` (sheraf's default) does so when the next attempt's
-    transaction begins: one round trip, not two.
+    clients' latest commits would only conflict again.
     """
 
     __slots__ = ("database", "lanes", "turn")
@@ -230,9 +228,7 @@ class RetryLane:
                 self.turn = self.lanes.enter(key, RETRY_TURN_TIMEOUT)
             except TimeoutError:
                 pass  # try again without a turn rather than not at all
-        storage = self.database.storage
-        if not getattr(storage, "server_sync", False):
-            storages.catch_up(storage)
+        storages.catch_up(self.database.storage)
 
     def leave(self) -> None:
         """Give the turn back, if held."""
