@@ -197,7 +197,6 @@ class SharedCall:
         self.function = function
         self.timeout = timeout
         self.failure = failure
-        self._made_for = None
         self._start_anew()
 
     def _start_anew(self):
